@@ -1,0 +1,19 @@
+# cmake --install exports striate::striate for find_package(Striate).
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS striate EXPORT StriateTargets
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY include/striate DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(EXPORT StriateTargets NAMESPACE striate:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Striate)
+
+configure_package_config_file(cmake/StriateConfig.cmake.in
+  ${CMAKE_CURRENT_BINARY_DIR}/StriateConfig.cmake
+  INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Striate)
+write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/StriateConfigVersion.cmake
+  COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/StriateConfig.cmake
+  ${CMAKE_CURRENT_BINARY_DIR}/StriateConfigVersion.cmake
+  DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Striate)

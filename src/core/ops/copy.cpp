@@ -1,0 +1,121 @@
+// Copies and conversions: contiguous, clone, to, copy_, fill_, and the
+// in-place machinery every op_ shares.
+#include "core/ops/internal.h"
+#include "kernels/copy.h"
+#include "striate/core/ops/factory.h"
+#include "striate/core/ops/reduce.h"
+
+namespace striate {
+namespace ops {
+
+Shape broadcast_strides(const Tensor& t, const Shape& shape, const char* op) {
+  const size_t n = shape.size(), k = t.sizes().size();
+  STRIATE_CHECK(k <= n, ShapeError, op, ": cannot broadcast shape ", t.sizes(), " to ", shape);
+  Shape strides(n, 0);
+  for (size_t i = 0; i < k; ++i) {
+    const int64_t size = t.sizes()[i], want = shape[n - k + i];
+    STRIATE_CHECK(size == want || size == 1, ShapeError, op, ": cannot broadcast shape ", t.sizes(), " to ", shape);
+    strides[n - k + i] = size == 1 ? 0 : t.strides()[i];
+  }
+  return strides;
+}
+
+void copy_raw(const Tensor& dst, const Tensor& src) {
+  check_same_device(dst, src, "copy_");
+  kernels::CopyParams p{make_loop<2>({&dst, &src}, dst.sizes(), "copy_"), dst.dtype(), src.dtype()};
+  kernels::copy_kernel.get(dst.device())(p);
+}
+
+void fill_raw(const Tensor& dst, const Scalar& value) {
+  kernels::FillParams p{make_loop<1>({&dst}, dst.sizes(), "fill_"), dst.dtype(), value.to_double(),
+                        value.to_long()};
+  if (value.is_floating_point() && !is_floating_point(dst.dtype())) p.int_value = value.to_long();
+  kernels::fill_kernel.get(dst.device())(p);
+}
+
+Tensor& inplace(Tensor& self, const char* op, const std::function<Tensor(const Tensor&)>& out_of_place,
+                const std::function<void()>& direct, const TensorList& others) {
+  TensorList inputs = others;
+  inputs.push_back(self);
+  if (!autograd::any_requires_grad(inputs)) {
+    direct();
+    self.storage()->bump_version();
+    return self;
+  }
+  STRIATE_CHECK(!(self.is_leaf() && self.requires_grad()), AutogradError, op,
+                ": a leaf tensor that requires grad is being used in an in-place operation; "
+                "wrap the update in NoGradGuard or work on a clone");
+  STRIATE_CHECK(!self.unsafe_impl()->is_view, NotImplementedError, op,
+                ": in-place operations that autograd must record are not supported on views; "
+                "apply the op out of place (e.g. x = x.", op, "(...) without the underscore)");
+  Tensor result = out_of_place(self.clone());
+  STRIATE_CHECK(result.sizes() == self.sizes(), ShapeError, op, ": output with shape ", self.sizes(),
+                " doesn't match the broadcast shape ", result.sizes());
+  copy_raw(self, result);
+  self.storage()->bump_version();
+  auto& meta = self.unsafe_impl()->autograd;
+  if (!meta) meta = std::make_unique<autograd::AutogradMeta>();
+  const auto& rmeta = result.unsafe_impl()->autograd;
+  meta->grad_fn = rmeta ? rmeta->grad_fn : nullptr;  // overwritten by a constant: no history left
+  meta->output_nr = rmeta ? rmeta->output_nr : 0;
+  meta->requires_grad = false;  // a non-leaf's requires_grad comes from grad_fn
+  return self;
+}
+
+}  // namespace ops
+
+static Tensor copy_to(const Tensor& src, DType dtype, Device device, MemoryFormat fmt) {
+  if (fmt == MemoryFormat::Preserve) fmt = src.suggest_memory_format();
+  Tensor out = empty(src.sizes(), TensorOptions().dtype(dtype).device(device), fmt);
+  ops::copy_raw(out, src);
+  if (autograd::any_requires_grad({src})) {
+    const DType in_dtype = src.dtype();
+    autograd::record(in_dtype == dtype ? "CloneBackward" : "ToCopyBackward", {src}, {out},
+                     [in_dtype](const TensorList& g) { return TensorList{g[0].to(in_dtype)}; });
+  }
+  return out;
+}
+
+Tensor Tensor::contiguous(MemoryFormat fmt) const {
+  if (fmt == MemoryFormat::Preserve) fmt = suggest_memory_format();
+  if (is_contiguous(fmt)) return *this;
+  return copy_to(*this, dtype(), device(), fmt);
+}
+
+Tensor Tensor::clone(MemoryFormat fmt) const { return copy_to(*this, dtype(), device(), fmt); }
+
+Tensor Tensor::to(DType t, bool copy) const {
+  if (t == dtype() && !copy) return *this;
+  return copy_to(*this, t, device(), MemoryFormat::Preserve);
+}
+
+Tensor Tensor::to(Device d, bool non_blocking, bool copy) const {
+  if (d == device() && !copy) return *this;
+  STRIATE_CHECK(d.is_cpu() && device().is_cpu(), DeviceError, "to: copies to or from ", d.is_cpu() ? device() : d,
+                " need the CUDA backend, which is not part of this build yet");
+  return copy_to(*this, dtype(), d, MemoryFormat::Preserve);
+}
+
+Tensor Tensor::to(const TensorOptions& opts, bool non_blocking, bool copy) const {
+  return to(opts.device(), non_blocking, copy).to(opts.dtype(), copy && opts.device() == device());
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  ops::check_defined(src, "copy_", "src");
+  broadcast_shapes(sizes(), src.sizes(), "copy_");
+  Tensor source = src;
+  return ops::inplace(
+      *this, "copy_",
+      [&](const Tensor& self_copy) { return source.to(dtype()).expand(self_copy.sizes()).clone(); },
+      [&] { ops::copy_raw(*this, source); }, {src});
+}
+
+Tensor& Tensor::fill_(const Scalar& value) {
+  return ops::inplace(
+      *this, "fill_", [&](const Tensor& self_copy) { return full(self_copy.sizes(), value, self_copy.options()); },
+      [&] { ops::fill_raw(*this, value); });
+}
+
+Tensor& Tensor::zero_() { return fill_(0); }
+
+}  // namespace striate
