@@ -55,6 +55,17 @@ Tensor Tensor::var(const Shape& dims, int64_t correction, bool keepdim) const {
   return striate::var(*this, dims, correction, keepdim);
 }
 
+void Tensor::set_data(const Tensor& data) {
+  STRIATE_CHECK(data.defined(), ValueError, "set_data: the new data is undefined");
+  TensorImpl& self = *unsafe_impl();
+  const TensorImpl& src = *data.unsafe_impl();
+  self.storage = src.storage;
+  self.storage_offset = src.storage_offset;
+  self.sizes = src.sizes;
+  self.strides = src.strides;
+  self.dtype = src.dtype;
+}
+
 Tensor Tensor::matmul(const Tensor& o) const { return striate::matmul(*this, o); }
 Tensor Tensor::mm(const Tensor& o) const { return striate::mm(*this, o); }
 Tensor Tensor::bmm(const Tensor& o) const { return striate::bmm(*this, o); }

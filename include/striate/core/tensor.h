@@ -200,6 +200,10 @@ class Tensor {
   Tensor detach() const;  // shares storage, no history
   Tensor& detach_();
   uint32_t _version() const { return storage()->version(); }
+  // Makes this tensor use `data`'s storage, geometry and dtype, keeping its
+  // identity and autograd flags: how Module::to() converts parameters that
+  // layers and optimizers already hold.
+  void set_data(const Tensor& data);
 
   std::string toString() const;  // as PyTorch prints it
 
