@@ -1,0 +1,9 @@
+// The reduction tables: which backend implements them on which device.
+#include "kernels/reduce.h"
+
+namespace striate::kernels {
+
+const Kernel<ReduceFn> reduce_kernel{"reduce", {&cpu::reduce, nullptr}};
+const Kernel<ArgReduceFn> arg_reduce_kernel{"arg_reduce", {&cpu::arg_reduce, nullptr}};
+
+}  // namespace striate::kernels
