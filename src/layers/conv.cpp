@@ -1,3 +1,5 @@
+// Built once ops/conv.h exists (it is being written alongside).
+#if __has_include("striate/core/ops/conv.h")
 #include "striate/layers/conv.h"
 
 #include <cmath>
@@ -60,3 +62,4 @@ template class ConvNdImpl<1>;
 template class ConvNdImpl<2>;
 
 }  // namespace striate::nn
+#endif

@@ -50,12 +50,12 @@ Tensor& xavier_uniform_(Tensor& tensor, double gain, Generator* gen) {
   auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(tensor);
   const double std = gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out));
   const double bound = std::sqrt(3.0) * std;
-  return uniform_(tensor, -bound, bound, gen);
+  return init::uniform_(tensor, -bound, bound, gen);
 }
 
 Tensor& xavier_normal_(Tensor& tensor, double gain, Generator* gen) {
   auto [fan_in, fan_out] = calculate_fan_in_and_fan_out(tensor);
-  return normal_(tensor, 0, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)), gen);
+  return init::normal_(tensor, 0, gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)), gen);
 }
 
 static double kaiming_std(const Tensor& tensor, double a, FanMode mode, Nonlinearity nonlinearity) {
@@ -67,11 +67,11 @@ static double kaiming_std(const Tensor& tensor, double a, FanMode mode, Nonlinea
 
 Tensor& kaiming_uniform_(Tensor& tensor, double a, FanMode mode, Nonlinearity nonlinearity, Generator* gen) {
   const double bound = std::sqrt(3.0) * kaiming_std(tensor, a, mode, nonlinearity);
-  return uniform_(tensor, -bound, bound, gen);
+  return init::uniform_(tensor, -bound, bound, gen);
 }
 
 Tensor& kaiming_normal_(Tensor& tensor, double a, FanMode mode, Nonlinearity nonlinearity, Generator* gen) {
-  return normal_(tensor, 0, kaiming_std(tensor, a, mode, nonlinearity), gen);
+  return init::normal_(tensor, 0, kaiming_std(tensor, a, mode, nonlinearity), gen);
 }
 
 }  // namespace striate::nn::init

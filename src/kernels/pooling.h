@@ -1,0 +1,116 @@
+// Pooling kernels over contiguous [planes, H, W] blocks (planes = N * C of an
+// NCHW tensor; 1-D pooling is 2-D with H = 1), forward and backward, f32 and
+// f64 (the op layer computes f16/bf16 in f32 and converts ChannelsLast).
+//
+// Max-pooling indices are positions in the flattened H * W plane of the
+// input, as PyTorch returns them; backward scatters through them.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/kernel.h"
+#include "striate/core/dtype.h"
+
+namespace striate::kernels {
+
+struct Pool2dShape {
+  int64_t planes = 0;
+  int64_t in_h = 0, in_w = 0;
+  int64_t out_h = 0, out_w = 0;
+};
+
+// Window of output (oh, ow): rows oh * stride_h - pad_h + i * dilation_h for
+// i in [0, kernel_h), columns likewise; positions outside the input are skipped.
+struct Pool2dWindow {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+};
+
+// The largest element of each window (a NaN wins; among NaNs the last one)
+// and, when indices is non-null, its position.
+struct MaxPool2dParams {
+  const void* input = nullptr;
+  void* output = nullptr;
+  int64_t* indices = nullptr;
+  Pool2dShape shape;
+  Pool2dWindow window;
+  DType dtype;
+};
+
+// grad_input (zeroed here) = sum over outputs of grad_out scattered to the
+// recorded index; serves max_pool and adaptive_max_pool.
+struct MaxPoolBackwardParams {
+  const void* grad_out = nullptr;
+  const int64_t* indices = nullptr;
+  void* grad_input = nullptr;
+  Pool2dShape shape;
+  DType dtype;
+};
+
+// Window sums divided by divisor_override when non-zero, else by the window
+// area clipped to the padded input (count_include_pad) or to the input.
+// Dilation is not used.
+struct AvgPool2dParams {
+  const void* input = nullptr;
+  void* output = nullptr;
+  Pool2dShape shape;
+  Pool2dWindow window;
+  bool count_include_pad = true;
+  int64_t divisor_override = 0;
+  DType dtype;
+};
+
+// grad_input (zeroed here) receives grad_out / divisor over each window.
+struct AvgPool2dBackwardParams {
+  const void* grad_out = nullptr;
+  void* grad_input = nullptr;
+  Pool2dShape shape;
+  Pool2dWindow window;
+  bool count_include_pad = true;
+  int64_t divisor_override = 0;
+  DType dtype;
+};
+
+// Adaptive pooling: bin i of an axis covers [floor(i * in / out), ceil((i + 1) * in / out)).
+struct AdaptivePool2dParams {
+  const void* input = nullptr;
+  void* output = nullptr;
+  int64_t* indices = nullptr;  // max only; may be null
+  Pool2dShape shape;
+  DType dtype;
+};
+
+struct AdaptiveAvgPool2dBackwardParams {
+  const void* grad_out = nullptr;
+  void* grad_input = nullptr;
+  Pool2dShape shape;
+  DType dtype;
+};
+
+using MaxPool2dFn = void (*)(const MaxPool2dParams&);
+using MaxPoolBackwardFn = void (*)(const MaxPoolBackwardParams&);
+using AvgPool2dFn = void (*)(const AvgPool2dParams&);
+using AvgPool2dBackwardFn = void (*)(const AvgPool2dBackwardParams&);
+using AdaptivePool2dFn = void (*)(const AdaptivePool2dParams&);
+using AdaptiveAvgPool2dBackwardFn = void (*)(const AdaptiveAvgPool2dBackwardParams&);
+extern const Kernel<MaxPool2dFn> max_pool2d_kernel;
+extern const Kernel<MaxPoolBackwardFn> max_pool_backward_kernel;
+extern const Kernel<AvgPool2dFn> avg_pool2d_kernel;
+extern const Kernel<AvgPool2dBackwardFn> avg_pool2d_backward_kernel;
+extern const Kernel<AdaptivePool2dFn> adaptive_avg_pool2d_kernel;
+extern const Kernel<AdaptiveAvgPool2dBackwardFn> adaptive_avg_pool2d_backward_kernel;
+extern const Kernel<AdaptivePool2dFn> adaptive_max_pool2d_kernel;
+
+namespace cpu {
+void max_pool2d(const MaxPool2dParams& p);
+void max_pool_backward(const MaxPoolBackwardParams& p);
+void avg_pool2d(const AvgPool2dParams& p);
+void avg_pool2d_backward(const AvgPool2dBackwardParams& p);
+void adaptive_avg_pool2d(const AdaptivePool2dParams& p);
+void adaptive_avg_pool2d_backward(const AdaptiveAvgPool2dBackwardParams& p);
+void adaptive_max_pool2d(const AdaptivePool2dParams& p);
+}  // namespace cpu
+
+}  // namespace striate::kernels

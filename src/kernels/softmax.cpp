@@ -1,0 +1,9 @@
+// The softmax tables: which backend implements them on which device.
+#include "kernels/softmax.h"
+
+namespace striate::kernels {
+
+const Kernel<SoftmaxFn> softmax_kernel{"softmax", {&cpu::softmax, nullptr}};
+const Kernel<SoftmaxBackwardFn> softmax_backward_kernel{"softmax backward", {&cpu::softmax_backward, nullptr}};
+
+}  // namespace striate::kernels
