@@ -2,6 +2,7 @@
 // nodes run latest-first as their gradients become complete.
 #include "striate/core/autograd.h"
 
+#include <algorithm>
 #include <atomic>
 #include <queue>
 #include <unordered_map>
@@ -111,13 +112,41 @@ struct ByLatest {
   bool operator()(const Node* a, const Node* b) const { return a->sequence_nr < b->sequence_nr; }
 };
 
-// Runs the graph below `roots`. When `capture` is non-null, gradients
-// arriving at those edges are stored there instead of running the nodes.
+// For autograd::grad: the nodes from which a capture target can be reached.
+// Only those need to run; the rest of the graph is walked but not executed.
+std::unordered_set<Node*> nodes_leading_to(const std::vector<Edge>& roots,
+                                           const std::unordered_map<const Node*, TensorList>& capture) {
+  std::unordered_set<Node*> leads, visited;
+  // Iterative post-order (graphs can be deeper than the call stack): a node
+  // is decided once every child is.
+  std::vector<std::pair<Node*, size_t>> stack;
+  for (const auto& e : roots)
+    if (e.fn && visited.insert(e.fn.get()).second) stack.emplace_back(e.fn.get(), 0);
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->next_edges.size()) {
+      Node* child = node->next_edges[next++].fn.get();
+      if (child && visited.insert(child).second) stack.emplace_back(child, 0);
+      continue;
+    }
+    bool leads_here = capture.count(node) > 0;
+    for (const auto& e : node->next_edges) leads_here = leads_here || (e.fn && leads.count(e.fn.get()));
+    if (leads_here) leads.insert(node);
+    stack.pop_back();
+  }
+  return leads;
+}
+
+// Runs the graph below `roots`. When `capture` is non-null (autograd::grad),
+// the gradients arriving at those nodes are stored there, nodes that cannot
+// reach one are skipped, and no .grad() is written.
 void execute(const std::vector<Edge>& roots, const TensorList& grad_roots, bool retain_graph,
              std::unordered_map<const Node*, TensorList>* capture) {
   NoGradGuard no_grad;  // backward formulas are not themselves recorded
 
-  // Count, for each node, how many edges lead into it.
+  // Count, for each node, how many edges lead into it. Every node below the
+  // roots is visited exactly once, after all of its parents, whether or not
+  // it runs, so that a node receiving no gradient still releases its children.
   std::unordered_map<Node*, int> dependencies;
   std::unordered_set<Node*> seen;
   std::vector<Node*> stack;
@@ -126,13 +155,14 @@ void execute(const std::vector<Edge>& roots, const TensorList& grad_roots, bool 
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
-    if (capture && capture->count(n)) continue;
     for (const auto& e : n->next_edges) {
       if (!e.fn) continue;
       ++dependencies[e.fn.get()];
       if (seen.insert(e.fn.get()).second) stack.push_back(e.fn.get());
     }
   }
+  std::unordered_set<Node*> needed;
+  if (capture) needed = nodes_leading_to(roots, *capture);
 
   std::unordered_map<Node*, InputBuffer> buffers;
   std::priority_queue<Node*, std::vector<Node*>, ByLatest> ready;
@@ -151,44 +181,57 @@ void execute(const std::vector<Edge>& roots, const TensorList& grad_roots, bool 
   while (!ready.empty()) {
     Node* node = ready.top();
     ready.pop();
-    TensorList grads = std::move(buffers[node].grads);
-    buffers.erase(node);
+    TensorList grads;
+    if (auto it = buffers.find(node); it != buffers.end()) {
+      grads = std::move(it->second.grads);
+      buffers.erase(it);
+    }
     grads.resize(node->outputs.size());
-    if (capture && capture->count(node)) {
-      (*capture)[node] = grads;
-      continue;
-    }
-    // autograd::grad returns gradients; it writes no leaf's .grad().
-    if (capture && dynamic_cast<AccumulateGrad*>(node)) continue;
+    const bool has_grad = std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
     for (size_t i = 0; i < grads.size(); ++i) {
+      if (!grads[i].defined()) continue;
       const OutputMeta& m = node->outputs[i];
-      if (!grads[i].defined()) {
-        grads[i] = zeros(m.sizes, TensorOptions().dtype(m.dtype).device(m.device));
-      } else {
-        STRIATE_CHECK(grads[i].sizes() == m.sizes, ShapeError, "backward: ", node->name(),
-                      " received a gradient of shape ", grads[i].sizes(), " for an output of shape ", m.sizes);
-      }
-      if (i < node->retained.size())
-        if (auto impl = node->retained[i].lock()) {
-          Tensor& g = Tensor(impl).mutable_grad();
-          g = g.defined() ? g + grads[i] : grads[i].clone();
+      STRIATE_CHECK(grads[i].sizes() == m.sizes, ShapeError, "backward: ", node->name(),
+                    " received a gradient of shape ", grads[i].sizes(), " for an output of shape ", m.sizes);
+      // A gradient has its forward value's dtype (as in PyTorch), whatever
+      // mix of dtypes the paths that produced it computed in.
+      if (grads[i].dtype() != m.dtype) grads[i] = grads[i].to(m.dtype);
+    }
+
+    bool run = has_grad;
+    if (capture) {
+      if (capture->count(node)) (*capture)[node] = grads;
+      // autograd::grad returns gradients; it writes no leaf's .grad().
+      run = run && !dynamic_cast<AccumulateGrad*>(node) &&
+            std::any_of(node->next_edges.begin(), node->next_edges.end(),
+                        [&](const Edge& e) { return e.fn && needed.count(e.fn.get()); });
+    }
+    if (run) {
+      for (size_t i = 0; i < grads.size(); ++i) {
+        if (!grads[i].defined()) {
+          const OutputMeta& m = node->outputs[i];
+          grads[i] = zeros(m.sizes, TensorOptions().dtype(m.dtype).device(m.device));
         }
+        if (!capture && i < node->retained.size())
+          if (auto impl = node->retained[i].lock()) {
+            Tensor& g = Tensor(impl).mutable_grad();
+            g = g.defined() ? g + grads[i] : grads[i].clone();
+          }
+      }
+      TensorList out = node->apply(std::move(grads));
+      if (!retain_graph) node->release_saved();
+      for (size_t i = 0; i < node->next_edges.size() && i < out.size(); ++i) {
+        const Edge& e = node->next_edges[i];
+        if (!e.fn || !out[i].defined()) continue;
+        buffers[e.fn.get()].add(e.input_nr, out[i]);
+      }
     }
-    TensorList out = node->apply(std::move(grads));
-    if (!retain_graph) node->release_saved();
-    for (size_t i = 0; i < node->next_edges.size() && i < out.size(); ++i) {
-      const Edge& e = node->next_edges[i];
-      if (!e.fn || !out[i].defined()) continue;
-      buffers[e.fn.get()].add(e.input_nr, out[i]);
-    }
-    // Edges with no gradient still count down, so their target can run.
     for (const Edge& e : node->next_edges) {
       if (!e.fn) continue;
       int& deps = dependencies[e.fn.get()];
       if (--deps == 0) {
         deps = -1;
-        if (buffers.count(e.fn.get())) ready.push(e.fn.get());
-        else if (capture && capture->count(e.fn.get())) (*capture)[e.fn.get()] = {};
+        ready.push(e.fn.get());
       }
     }
   }

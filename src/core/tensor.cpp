@@ -18,8 +18,15 @@ const TensorImpl& Tensor::impl() const {
 int64_t Tensor::dim() const { return static_cast<int64_t>(impl().sizes.size()); }
 const Shape& Tensor::sizes() const { return impl().sizes; }
 const Shape& Tensor::strides() const { return impl().strides; }
-int64_t Tensor::size(int64_t d) const { return sizes()[wrap_dim(d, dim(), "size")]; }
-int64_t Tensor::stride(int64_t d) const { return strides()[wrap_dim(d, dim(), "stride")]; }
+int64_t Tensor::size(int64_t d) const {
+  // wrap_dim accepts dim 0 of a 0-dim tensor (for reductions); a size does not exist there.
+  STRIATE_CHECK(dim() > 0, IndexError, "size: dimension specified as ", d, " but tensor has no dimensions");
+  return sizes()[wrap_dim(d, dim(), "size")];
+}
+int64_t Tensor::stride(int64_t d) const {
+  STRIATE_CHECK(dim() > 0, IndexError, "stride: dimension specified as ", d, " but tensor has no dimensions");
+  return strides()[wrap_dim(d, dim(), "stride")];
+}
 int64_t Tensor::numel() const { return shape_numel(sizes()); }
 DType Tensor::dtype() const { return impl().dtype; }
 Device Tensor::device() const { return impl().storage->device(); }
@@ -30,6 +37,8 @@ TensorOptions Tensor::options() const { return TensorOptions().dtype(dtype()).de
 
 void* Tensor::data_ptr() const {
   const auto& i = impl();
+  // An empty tensor may have no memory at all, yet a nonzero offset (a slice of it).
+  if (i.storage->data() == nullptr) return nullptr;
   return static_cast<char*>(i.storage->data()) + i.storage_offset * static_cast<int64_t>(element_size());
 }
 

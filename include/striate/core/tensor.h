@@ -2,7 +2,7 @@
 //
 // Tensor is a cheap handle (a shared_ptr); copying it aliases the same data,
 // as in LibTorch. The free functions in ops/ are the operators; the methods
-// here forward to them so that both `x.relu()` and `relu(x)` read naturally.
+// here forward to them so that both `x.exp()` and `exp(x)` read naturally.
 #pragma once
 
 #include <cstdint>

@@ -20,8 +20,40 @@ Shape broadcast_strides(const Tensor& t, const Shape& shape, const char* op) {
   return strides;
 }
 
+// The storage elements [first, last] a tensor can touch; empty when numel is 0.
+static std::pair<int64_t, int64_t> element_span(const Tensor& t) {
+  int64_t first = t.storage_offset(), last = t.storage_offset();
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    const int64_t reach = (t.sizes()[d] - 1) * t.strides()[d];
+    (reach < 0 ? first : last) += reach;
+  }
+  return {first, last};
+}
+
+// True when writing dst element by element could overwrite a src element
+// that is read later: the two overlap in memory without being the same view.
+static bool partially_overlaps(const Tensor& dst, const Tensor& src) {
+  if (dst.storage() != src.storage() || dst.numel() == 0 || src.numel() == 0) return false;
+  if (dst.storage_offset() == src.storage_offset() && dst.sizes() == src.sizes() && dst.strides() == src.strides() &&
+      dst.dtype() == src.dtype())
+    return false;
+  const size_t de = dst.element_size(), se = src.element_size();
+  auto [d0, d1] = element_span(dst);
+  auto [s0, s1] = element_span(src);
+  // Compare byte ranges: a bit-cast view may have a different element size.
+  return static_cast<size_t>(d0) * de < static_cast<size_t>(s1 + 1) * se &&
+         static_cast<size_t>(s0) * se < static_cast<size_t>(d1 + 1) * de;
+}
+
 void copy_raw(const Tensor& dst, const Tensor& src) {
   check_same_device(dst, src, "copy_");
+  if (partially_overlaps(dst, src)) {
+    // x[1:].copy_(x[:-1]) must read every source element before it is overwritten.
+    Tensor staged = empty(src.sizes(), src.options());
+    copy_raw(staged, src);
+    copy_raw(dst, staged);
+    return;
+  }
   kernels::CopyParams p{make_loop<2>({&dst, &src}, dst.sizes(), "copy_"), dst.dtype(), src.dtype()};
   kernels::copy_kernel.get(dst.device())(p);
 }
@@ -29,12 +61,19 @@ void copy_raw(const Tensor& dst, const Tensor& src) {
 void fill_raw(const Tensor& dst, const Scalar& value) {
   kernels::FillParams p{make_loop<1>({&dst}, dst.sizes(), "fill_"), dst.dtype(), value.to_double(),
                         value.to_long()};
-  if (value.is_floating_point() && !is_floating_point(dst.dtype())) p.int_value = value.to_long();
+  // 0.5 is true, not truncated to 0.
+  if (dst.dtype() == DType::Bool) p.int_value = value.to<bool>();
   kernels::fill_kernel.get(dst.device())(p);
 }
 
 Tensor& inplace(Tensor& self, const char* op, const std::function<Tensor(const Tensor&)>& out_of_place,
                 const std::function<void()>& direct, const TensorList& others) {
+  // Several elements of an expanded tensor share one memory location, so an
+  // in-place result there would depend on the order of the writes.
+  for (int64_t d = 0; d < self.dim(); ++d)
+    STRIATE_CHECK(self.sizes()[d] <= 1 || self.strides()[d] != 0, ValueError, op,
+                  ": unsupported operation: more than one element of the written-to tensor (shape ", self.sizes(),
+                  ", strides ", self.strides(), ") refers to a single memory location; clone() it first");
   TensorList inputs = others;
   inputs.push_back(self);
   if (!autograd::any_requires_grad(inputs)) {

@@ -25,6 +25,8 @@ Tensor empty_strided(const Shape& sizes, const Shape& strides, const TensorOptio
   check_sizes(sizes, "empty_strided");
   STRIATE_CHECK(sizes.size() == strides.size(), ShapeError, "empty_strided: sizes ", sizes, " and strides ",
                 strides, " differ in length");
+  for (int64_t s : strides)
+    STRIATE_CHECK(s >= 0, ShapeError, "empty_strided: negative stride ", s, " in ", strides);
   int64_t extent = shape_numel(sizes) == 0 ? 0 : 1;
   for (size_t i = 0; i < sizes.size() && extent; ++i) extent += (sizes[i] - 1) * strides[i];
   auto impl = std::make_shared<TensorImpl>();
@@ -75,6 +77,8 @@ Tensor ones_like(const Tensor& like, const TensorOptions& options) { return full
 
 // ---- ranges --------------------------------------------------------------
 
+Tensor arange(const Scalar& end) { return arange(0, end, 1); }
+
 Tensor arange(const Scalar& end, const TensorOptions& options) {
   return arange(0, end, 1, options);
 }
@@ -104,7 +108,8 @@ Tensor linspace(double start, double end, int64_t steps, const TensorOptions& op
   double* p = values.data_ptr<double>();
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0;
   // Fill the second half from the end, as PyTorch does, so both endpoints are exact.
-  for (int64_t i = 0; i < steps; ++i)
+  if (steps == 1) p[0] = start;  // PyTorch: the start, not the end
+  for (int64_t i = 0; i < steps && steps > 1; ++i)
     p[i] = i < steps / 2 ? start + step * static_cast<double>(i) : end - step * static_cast<double>(steps - 1 - i);
   return finish(values.to(options.dtype()).to(options.device()), options);
 }
@@ -149,6 +154,8 @@ Tensor from_blob(void* data, const Shape& sizes, const Shape& strides, const Ten
   STRIATE_CHECK(data != nullptr || shape_numel(sizes) == 0, ValueError, "from_blob: data is null");
   STRIATE_CHECK(sizes.size() == strides.size(), ShapeError, "from_blob: sizes ", sizes, " and strides ", strides,
                 " differ in length");
+  for (int64_t s : strides)
+    STRIATE_CHECK(s >= 0, ShapeError, "from_blob: negative stride ", s, " in ", strides);
   int64_t extent = shape_numel(sizes) == 0 ? 0 : 1;
   for (size_t i = 0; i < sizes.size() && extent; ++i) extent += (sizes[i] - 1) * strides[i];
   auto impl = std::make_shared<TensorImpl>();

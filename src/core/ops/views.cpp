@@ -144,8 +144,8 @@ Tensor Tensor::permute(const Shape& dims) const {
 
 Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   const int64_t n = dim();
-  if (n == 0) return view({});
   const int64_t a = wrap_dim(dim0, n, "transpose"), b = wrap_dim(dim1, n, "transpose");
+  if (n == 0) return view({});
   Shape dims(n);
   std::iota(dims.begin(), dims.end(), 0);
   std::swap(dims[a], dims[b]);
@@ -222,8 +222,8 @@ Tensor Tensor::squeeze() const {
 }
 
 Tensor Tensor::squeeze(int64_t d) const {
-  if (dim() == 0) return view({});
   d = wrap_dim(d, dim(), "squeeze");
+  if (dim() == 0) return view({});
   if (sizes()[d] != 1) return view(sizes());
   Shape sizes = this->sizes(), strides = this->strides();
   sizes.erase(sizes.begin() + d);
@@ -254,6 +254,7 @@ Tensor Tensor::expand(const Shape& target) const {
     if (j >= 0) {
       const int64_t have = this->sizes()[j];
       const int64_t want = target[i] == -1 ? have : target[i];
+      STRIATE_CHECK(want >= 0, ShapeError, "expand: invalid size ", target[i], " at dimension ", i, " of ", target);
       STRIATE_CHECK(have == want || have == 1, ShapeError, "expand: the expanded size of the tensor (", want,
                     ") must match the existing size (", have, ") at non-singleton dimension ", i,
                     ". Target sizes: ", target, ". Tensor sizes: ", this->sizes());
@@ -272,8 +273,8 @@ Tensor Tensor::expand(const Shape& target) const {
 }
 
 Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
-  if (dim() == 0) return reshape({1});
   const int64_t s = wrap_dim(start_dim, dim(), "flatten"), e = wrap_dim(end_dim, dim(), "flatten");
+  if (dim() == 0) return reshape({1});
   STRIATE_CHECK(s <= e, ValueError, "flatten: start_dim (", start_dim, ") cannot come after end_dim (", end_dim, ")");
   Shape sizes(this->sizes().begin(), this->sizes().begin() + s);
   int64_t merged = 1;
@@ -297,19 +298,28 @@ Tensor Tensor::as_strided(const Shape& sizes, const Shape& strides, std::optiona
   const int64_t capacity = static_cast<int64_t>(storage()->nbytes() / element_size());
   STRIATE_CHECK(off >= 0 && last < capacity, IndexError, "as_strided: the view (sizes ", sizes, ", strides ",
                 strides, ", offset ", off, ") reaches element ", last, " of a storage holding ", capacity);
-  STRIATE_CHECK(!requires_grad() || is_contiguous(), NotImplementedError,
-                "as_strided: backward is implemented for contiguous inputs only");
-  Tensor self = *this;
-  return make_view(*this, sizes, strides, off, "AsStridedBackward", [self, sizes, strides, off](const Tensor& g) {
+  if (requires_grad()) {
+    // The backward maps storage positions to elements of self, which needs
+    // self to be contiguous and the view to stay inside self's elements.
+    STRIATE_CHECK(is_contiguous(), NotImplementedError,
+                  "as_strided: backward is implemented for contiguous inputs only, got strides ", this->strides());
+    STRIATE_CHECK(last < 0 || (off >= storage_offset() && last < storage_offset() + numel()), NotImplementedError,
+                  "as_strided: backward needs the view (offset ", off, ", last element ", last,
+                  ") to stay within the input's elements [", storage_offset(), ", ", storage_offset() + numel(), ")");
+  }
+  const Shape self_sizes = this->sizes();
+  const int64_t self_offset = storage_offset(), self_numel = numel();
+  return make_view(*this, sizes, strides, off, "AsStridedBackward",
+                   [self_sizes, self_offset, self_numel, sizes, strides, off](const Tensor& g) {
     // Scatter-add the view's gradient onto the (contiguous) input's elements;
     // overlapping views add up.
     Tensor gc = g.contiguous().to(kDouble);
-    Tensor acc = zeros({self.numel()}, TensorOptions(kDouble));
+    Tensor acc = zeros({self_numel}, TensorOptions(kDouble));
     const double* src = gc.data_ptr<double>();
     double* dst = acc.data_ptr<double>();
     Shape idx(sizes.size(), 0);
     for (int64_t i = 0; i < g.numel(); ++i) {
-      int64_t pos = off - self.storage_offset();
+      int64_t pos = off - self_offset;
       for (size_t d = 0; d < sizes.size(); ++d) pos += idx[d] * strides[d];
       dst[pos] += src[i];
       for (int64_t d = static_cast<int64_t>(sizes.size()) - 1; d >= 0; --d) {
@@ -317,7 +327,7 @@ Tensor Tensor::as_strided(const Shape& sizes, const Shape& strides, std::optiona
         idx[d] = 0;
       }
     }
-    return acc.to(g.dtype()).view(self.sizes());
+    return acc.to(g.dtype()).view(self_sizes);
   });
 }
 

@@ -29,8 +29,10 @@ Tensor ones_like(const Tensor& like, const TensorOptions& options);
 Tensor full_like(const Tensor& like, const Scalar& value);
 Tensor full_like(const Tensor& like, const Scalar& value, const TensorOptions& options);
 
-// [start, end) in steps; integer arguments give int64 unless options say otherwise.
-Tensor arange(const Scalar& end, const TensorOptions& options = {});
+// [start, end) in steps; integer arguments give int64 unless options say
+// otherwise, a floating one float32 (arange(5) is int64, as in LibTorch).
+Tensor arange(const Scalar& end);
+Tensor arange(const Scalar& end, const TensorOptions& options);
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step = 1);
 Tensor arange(const Scalar& start, const Scalar& end, const Scalar& step, const TensorOptions& options);
 Tensor linspace(double start, double end, int64_t steps, const TensorOptions& options = {});
