@@ -3,6 +3,7 @@
 // every operand, so kernels see as few, as long, runs as possible.
 #pragma once
 
+#include <algorithm>
 #include <array>
 
 #include "kernels/cpu/loop.h"
@@ -25,10 +26,18 @@ kernels::Loop<N> make_loop(const std::array<const Tensor*, N>& operands, const S
     for (auto& s : strides[k]) s *= es;
     loop.data[k] = static_cast<char*>(operands[k]->data_ptr());
   }
+  // Visit dims outermost-first in the output's memory order (by decreasing
+  // stride), so an NHWC output walks C fastest and merges into long runs as
+  // an NCHW one does. Ties keep their logical order.
+  int order[kMaxDims];
+  const int rank = static_cast<int>(shape.size());
+  for (int d = 0; d < rank; ++d) order[d] = d;
+  std::stable_sort(order, order + rank, [&](int x, int y) { return strides[0][x] > strides[0][y]; });
   // Drop size-1 dims, then merge dim d into the run before it when every
   // operand steps across d exactly as one row of the previous dim.
   int nd = 0;
-  for (size_t d = 0; d < shape.size(); ++d) {
+  for (int i = 0; i < rank; ++i) {
+    const int d = order[i];
     if (shape[d] == 1) continue;
     if (nd > 0) {
       bool mergeable = true;
