@@ -1,5 +1,3 @@
-// Built once ops/conv.h exists (it is being written alongside).
-#if __has_include("striate/core/ops/conv.h")
 #include "striate/layers/conv.h"
 
 #include <cmath>
@@ -62,4 +60,3 @@ template class ConvNdImpl<1>;
 template class ConvNdImpl<2>;
 
 }  // namespace striate::nn
-#endif
