@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Checks Striate on a (lent) GPU machine: CUDA, CMake, ninja and Python with
+# PyTorch are expected; -dev packages and network may be missing.
+#
+#   bash scripts/gpu-check.sh [OUTPUT_DIR]      (default: $OUT, else ./gpu-check-out)
+#
+# Steps: describe the machine (GPU, driver, toolkit, PyTorch/cuDNN), configure
+# and build with CUDA (and the benchmarks when there are any), run ctest, then
+# the GPU tests (label `gpu`) on their own, compute-sanitizer on every GPU test
+# executable, and the benchmarks. Each step logs to OUTPUT_DIR/<step>.log and
+# adds a line to OUTPUT_DIR/summary.txt, which is printed at the end. A missing
+# piece (no GPU, no GPU tests yet, no compute-sanitizer, no benchmarks) is
+# reported and skipped, never fatal.
+#
+# GoogleTest: the installed package, /usr/src/googletest, $STRIATE_GTEST_SOURCE_DIR,
+# or build-gpu-deps/googletest in this checkout (copy /usr/src/googletest there
+# on a machine that has it and carry the folder along).
+#
+# Exit status: 0 all passed on a GPU; 1 something failed; 2 nothing failed but
+# there was no GPU, so nothing GPU-specific was verified.
+set -uo pipefail
+# shellcheck source=scripts/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+out="${1:-${OUT:-./gpu-check-out}}"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+build="${STRIATE_GPU_BUILD_DIR:-$STRIATE_REPO/build-gpu}"
+summary="$out/summary.txt"
+: >"$summary"
+failed=0
+step_timeout="${STRIATE_GPU_STEP_TIMEOUT:-1800}"
+
+note() { printf '%s\n' "$*" | tee -a "$summary"; }
+# step <name> <command...>: runs with a time limit, output to <name>.log.
+step() {
+  local name="$1"
+  shift
+  local start=$SECONDS
+  log "$name (log: $out/$name.log)"
+  if declare -F "$1" >/dev/null; then
+    "$@" >"$out/$name.log" 2>&1  # a shell function: timeout cannot run it
+  else
+    timeout "$step_timeout" "$@" >"$out/$name.log" 2>&1
+  fi
+  local rc=$?
+  tail -n 20 "$out/$name.log"
+  local took=$((SECONDS - start))
+  if ((rc == 0)); then
+    note "$(printf '%-28s ok      %5ds' "$name" "$took")"
+  else
+    note "$(printf '%-28s FAILED  %5ds  (exit %d, see %s.log)' "$name" "$took" "$rc" "$name")"
+    failed=1
+  fi
+  return "$rc"
+}
+
+note "Striate GPU check, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$STRIATE_REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+
+# ---- the machine -----------------------------------------------------------------
+gpus=0
+if command -v nvidia-smi >/dev/null 2>&1; then
+  nvidia-smi >"$out/nvidia-smi.log" 2>&1
+  gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
+  if ((gpus > 0)); then
+    note "GPUs: $gpus"
+    nvidia-smi --query-gpu=index,name,driver_version,memory.total,compute_cap --format=csv,noheader 2>/dev/null |
+      sed 's/^/  /' | tee -a "$summary"
+  fi
+else
+  note "nvidia-smi: not found"
+fi
+python=""
+for candidate in python3 python; do
+  if command -v "$candidate" >/dev/null 2>&1; then python="$candidate"; break; fi
+done
+if [[ -n "$python" ]]; then
+  "$python" - >"$out/pytorch.log" 2>&1 <<'PY'
+try:
+    import torch
+    print("PyTorch", torch.__version__, "CUDA", torch.version.cuda,
+          "cuDNN", torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+          "devices", torch.cuda.device_count() if torch.cuda.is_available() else 0)
+except Exception as e:  # no torch, or a broken one: say so
+    print("PyTorch: not usable:", e)
+PY
+  note "$(head -n 1 "$out/pytorch.log")"
+else
+  note "Python: not found"
+fi
+if ((gpus == 0)); then
+  note "no GPU found: building and running what runs without one; GPU tests will skip"
+fi
+
+nvcc=""
+if nvcc="$(find_nvcc)"; then
+  note "nvcc: $nvcc ($("$nvcc" --version | grep -o 'release [0-9.]*' || echo '?'))"
+else
+  note "nvcc: not found: the CUDA backend cannot be built here"
+fi
+note "cmake: $(cmake --version | head -n 1)"
+
+# ---- configure and build ------------------------------------------------------------
+configure_args=(-DCMAKE_BUILD_TYPE=Release -DSTRIATE_BUILD_TESTS=ON -DSTRIATE_BUILD_EXAMPLES=ON)
+if [[ -n "$nvcc" ]]; then
+  configure_args+=(-DSTRIATE_CUDA=ON "-DCMAKE_CUDA_COMPILER=$nvcc")
+fi
+if [[ -f "$STRIATE_REPO/benchmarks/CMakeLists.txt" ]]; then
+  configure_args+=(-DSTRIATE_BUILD_BENCHMARKS=ON)
+fi
+for gtest_dir in "${STRIATE_GTEST_SOURCE_DIR:-}" /usr/src/googletest "$STRIATE_REPO/build-gpu-deps/googletest"; do
+  if [[ -n "$gtest_dir" && -f "$gtest_dir/CMakeLists.txt" ]]; then
+    configure_args+=("-DSTRIATE_GTEST_SOURCE_DIR=$gtest_dir")
+    break
+  fi
+done
+
+built=0
+if step configure configure "$build" "${configure_args[@]}"; then
+  grep -E '^-- +[A-Za-z+ ]+ \.+ ' "$out/configure.log" | sed 's/^-- /  /' | tee -a "$summary"
+  if step build cmake --build "$build" --parallel "$STRIATE_JOBS"; then
+    built=1
+  fi
+fi
+
+# ---- tests ------------------------------------------------------------------------
+gpu_test_count=0
+if ((built)); then
+  step ctest ctest --test-dir "$build" --output-on-failure -j "$STRIATE_JOBS" --timeout 900
+  gpu_test_count=$(ctest --test-dir "$build" -N -L gpu 2>/dev/null | sed -n 's/^Total Tests: *//p')
+  gpu_test_count=${gpu_test_count:-0}
+  if ((gpu_test_count == 0)); then
+    note "GPU tests: none yet (no ctest test carries the label gpu)"
+  else
+    step ctest-gpu ctest --test-dir "$build" --output-on-failure -L gpu --timeout 900
+    # Tests that skip print "[  SKIPPED ]"; on a GPU machine that is worth knowing.
+    skipped=$(grep -c '\[  SKIPPED \]' "$out/ctest-gpu.log" || true)
+    note "GPU tests: $gpu_test_count, of which skipped: $skipped"
+  fi
+fi
+
+if ((!built)); then
+  note "tests, compute-sanitizer, benchmarks: skipped (no build)"
+fi
+
+# ---- compute-sanitizer on the GPU test executables ------------------------------------
+sanitizer=""
+for candidate in "$(command -v compute-sanitizer 2>/dev/null)" "${nvcc%/nvcc}/compute-sanitizer" \
+  /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
+  if [[ -n "$candidate" && -x "$candidate" ]]; then sanitizer="$candidate"; break; fi
+done
+if ((built && gpu_test_count > 0)); then
+  # The executables behind the `gpu` tests, from ctest's own listing.
+  mapfile -t gpu_binaries < <(ctest --test-dir "$build" -N -V -L gpu 2>/dev/null |
+    sed -n 's/^[0-9]*: Test command: *\([^ ]*\).*/\1/p' | tr -d '"' | sort -u)
+  if [[ -z "$sanitizer" ]]; then
+    note "compute-sanitizer: not found, skipped"
+  elif ((gpus == 0)); then
+    note "compute-sanitizer: skipped (no GPU)"
+  else
+    for binary in "${gpu_binaries[@]}"; do
+      [[ -x "$binary" ]] || continue
+      step "memcheck-$(basename "$binary")" "$sanitizer" --tool memcheck --error-exitcode 1 \
+        --leak-check full "$binary"
+    done
+  fi
+elif ((built)); then
+  note "compute-sanitizer: skipped (no GPU tests yet)"
+fi
+
+# ---- benchmarks ----------------------------------------------------------------------
+if ((built)); then
+  if [[ -x "$STRIATE_REPO/benchmarks/run.sh" ]]; then
+    step benchmarks "$STRIATE_REPO/benchmarks/run.sh" "$build" "$out/benchmarks"
+  elif [[ -d "$build/benchmarks" ]]; then
+    mapfile -t benches < <(find "$build/benchmarks" -maxdepth 2 -type f -executable -name '*bench*' | sort)
+    if ((${#benches[@]} == 0)); then
+      note "benchmarks: none built"
+    fi
+    for bench in "${benches[@]}"; do
+      name="$(basename "$bench")"
+      step "bench-$name" "$bench" --benchmark_out="$out/bench-$name.json" --benchmark_out_format=json
+    done
+  else
+    note "benchmarks: none yet"
+  fi
+fi
+
+log "summary ($summary)"
+cat "$summary"
+if ((failed)); then
+  exit 1
+elif ((gpus == 0)); then
+  exit 2
+fi
+exit 0
