@@ -21,6 +21,9 @@ struct Im2colParams {
   int64_t stride_h, stride_w;
   int64_t dilation_h, dilation_w;
   int64_t out_h, out_w;
+  // Elements between consecutive rows of col: out_h*out_w for one image, or
+  // more when several images sit side by side in one column matrix.
+  int64_t col_ld;
   void* image;                       // im2col reads it; col2im adds into it
   void* col;                         // im2col writes it; col2im reads it
 };

@@ -2,6 +2,7 @@
 // for the forward pass and both backward passes.
 #include "striate/core/ops/conv.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/ops/internal.h"
@@ -40,9 +41,19 @@ struct ConvGeometry {
            pad_left == 0 && pad_right == 0;
   }
 
-  kernels::Im2colParams im2col(DType dtype, void* image, void* col) const {
+  kernels::Im2colParams im2col(DType dtype, void* image, void* col, int64_t col_ld) const {
     return {dtype,    group_channels(), height,     width,      kernel_h, kernel_w, pad_top, pad_left,
-            stride_h, stride_w,         dilation_h, dilation_w, out_h,    out_w,    image,   col};
+            stride_h, stride_w,         dilation_h, dilation_w, out_h,    out_w,    col_ld,  image,   col};
+  }
+
+  // Images per GEMM: several small images side by side make one wide GEMM
+  // (LeNet's layers would otherwise be dozens of tiny ones), while the
+  // column buffer stays under ~16M elements. 1x1 convolutions read the
+  // image directly, one at a time.
+  int64_t images_per_chunk() const {
+    if (is_pointwise()) return 1;
+    const int64_t per_image = std::max<int64_t>(col_rows() * out_plane(), 1);
+    return std::clamp<int64_t>((int64_t{1} << 24) / per_image, 1, std::max<int64_t>(batch, 1));
   }
 };
 
@@ -105,92 +116,110 @@ ConvGeometry make_geometry(const char* op, const Tensor& x, const Tensor& w, con
   return g;
 }
 
-// The column matrix of image n, group grp: a view of the input itself for
-// 1x1 convolutions, else im2col into `buffer`.
-const void* columns(const ConvGeometry& g, DType dtype, const char* x, int64_t n, int64_t grp, void* buffer) {
-  const size_t es = element_size(dtype);
-  char* image = const_cast<char*>(x) + (n * g.channels + grp * g.group_channels()) * g.height * g.width * es;
-  if (g.is_pointwise()) return image;
-  kernels::im2col_kernel.get(Device::cpu())(g.im2col(dtype, image, buffer));
-  return buffer;
+// A [rows, nb, L] block of `t` ([N, C, H, W] contiguous): images n0.., channels c0..
+Tensor block(const Tensor& t, int64_t n0, int64_t nb, int64_t c0, int64_t rows) {
+  return t.narrow(0, n0, nb).narrow(1, c0, rows).reshape({nb, rows, -1}).permute({1, 0, 2});
 }
 
+// The column matrix [K, nb * L] of images n0..n0+nb, group grp: the image
+// itself for a 1x1 convolution (nb == 1), else im2col into `buffer`.
+const void* columns(const ConvGeometry& g, const Tensor& x, int64_t n0, int64_t nb, int64_t grp, const Tensor& buffer) {
+  const size_t es = x.element_size();
+  char* base = static_cast<char*>(x.data_ptr());
+  auto image = [&](int64_t n) { return base + (n * g.channels + grp * g.group_channels()) * g.height * g.width * es; };
+  if (g.is_pointwise()) return image(n0);
+  for (int64_t i = 0; i < nb; ++i)
+    kernels::im2col_kernel.get(x.device())(g.im2col(x.dtype(), image(n0 + i),
+                                                     static_cast<char*>(buffer.data_ptr()) + i * g.out_plane() * es,
+                                                     nb * g.out_plane()));
+  return buffer.data_ptr();
+}
+
+kernels::GemmParams gemm_params(DType dtype, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+                                bool trans_a, const void* b, int64_t ldb, bool trans_b, void* c, int64_t ldc,
+                                double beta) {
+  kernels::GemmParams p{};
+  p.dtype = dtype;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.a = {a, lda, 0, trans_a};
+  p.b = {b, ldb, 0, trans_b};
+  p.c = c;
+  p.ldc = ldc;
+  p.beta = beta;
+  return p;
+}
+
+// out[n, grp] = W[grp] (og x K) * columns (K x nb*L), scattered back to NCHW.
 Tensor conv_forward(const ConvGeometry& g, const Tensor& x, const Tensor& w, const Tensor& bias) {
   const DType dtype = x.dtype();
-  Tensor out = empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.options());
-  if (bias.defined()) ops::copy_raw(out, bias.view({1, g.out_channels, 1, 1}));
-  Tensor col = empty({g.col_rows() * g.out_plane()}, x.options());
   const size_t es = element_size(dtype);
-  const int64_t og = g.group_out_channels();
-  for (int64_t n = 0; n < g.batch; ++n)
+  const int64_t og = g.group_out_channels(), L = g.out_plane(), chunk = g.images_per_chunk();
+  Tensor out = empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.options());
+  Tensor col = empty({g.col_rows() * chunk * L}, x.options());
+  Tensor product = empty({og * chunk * L}, x.options());
+  for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.batch - n0);
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      kernels::GemmParams p{};
-      p.dtype = dtype;
-      p.m = og;
-      p.n = g.out_plane();
-      p.k = g.col_rows();
-      p.a = {static_cast<const char*>(w.data_ptr()) + grp * og * g.col_rows() * es, g.col_rows(), 0, false};
-      p.b = {columns(g, dtype, static_cast<const char*>(x.data_ptr()), n, grp, col.data_ptr()), g.out_plane(), 0,
-             false};
-      p.c = static_cast<char*>(out.data_ptr()) + (n * g.out_channels + grp * og) * g.out_plane() * es;
-      p.ldc = g.out_plane();
-      p.beta = bias.defined() ? 1 : 0;
-      kernels::gemm_kernel.get(x.device())(p);
+      const void* cols = columns(g, x, n0, nb, grp, col);
+      const char* weight = static_cast<const char*>(w.data_ptr()) + grp * og * g.col_rows() * es;
+      // One image writes straight into the output; several go through `product`.
+      char* dst = nb == 1 ? static_cast<char*>(out.data_ptr()) + (n0 * g.out_channels + grp * og) * L * es
+                          : static_cast<char*>(product.data_ptr());
+      kernels::gemm_kernel.get(x.device())(
+          gemm_params(dtype, og, nb * L, g.col_rows(), weight, g.col_rows(), false, cols, nb * L, false, dst, nb * L, 0));
+      if (nb > 1) ops::copy_raw(block(out, n0, nb, grp * og, og), product.narrow(0, 0, og * nb * L).view({og, nb, L}));
     }
+  }
+  if (bias.defined()) out.add_(bias.view({1, g.out_channels, 1, 1}));
   return out;
 }
 
-// grad_weight[grp] = sum_n grad_out[n, grp] (og x L) * col(n, grp)^T (L x K).
+// grad_weight[grp] = sum over chunks of grad_out (og x nb*L) * columns^T (nb*L x K).
 Tensor conv_grad_weight(const ConvGeometry& g, const Tensor& x, const Tensor& grad_out, const Shape& weight_shape) {
   const DType dtype = x.dtype();
-  Tensor gw = zeros(weight_shape, x.options());
-  Tensor col = empty({g.col_rows() * g.out_plane()}, x.options());
   const size_t es = element_size(dtype);
-  const int64_t og = g.group_out_channels();
-  for (int64_t n = 0; n < g.batch; ++n)
+  const int64_t og = g.group_out_channels(), L = g.out_plane(), chunk = g.images_per_chunk();
+  Tensor gw = zeros(weight_shape, x.options());
+  Tensor col = empty({g.col_rows() * chunk * L}, x.options());
+  for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.batch - n0);
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      kernels::GemmParams p{};
-      p.dtype = dtype;
-      p.m = og;
-      p.n = g.col_rows();
-      p.k = g.out_plane();
-      p.a = {static_cast<const char*>(grad_out.data_ptr()) + (n * g.out_channels + grp * og) * g.out_plane() * es,
-             g.out_plane(), 0, false};
-      p.b = {columns(g, dtype, static_cast<const char*>(x.data_ptr()), n, grp, col.data_ptr()), g.out_plane(), 0,
-             true};
-      p.c = static_cast<char*>(gw.data_ptr()) + grp * og * g.col_rows() * es;
-      p.ldc = g.col_rows();
-      p.beta = 1;
-      kernels::gemm_kernel.get(x.device())(p);
+      const Tensor go = block(grad_out, n0, nb, grp * og, og).contiguous();  // [og, nb, L]
+      kernels::gemm_kernel.get(x.device())(gemm_params(
+          dtype, og, g.col_rows(), nb * L, go.data_ptr(), nb * L, false, columns(g, x, n0, nb, grp, col), nb * L,
+          true, static_cast<char*>(gw.data_ptr()) + grp * og * g.col_rows() * es, g.col_rows(), 1));
     }
+  }
   return gw;
 }
 
-// grad_input(n, grp) = col2im(W[grp]^T (K x og) * grad_out[n, grp] (og x L)).
+// grad_input = col2im(W[grp]^T (K x og) * grad_out (og x nb*L)), image by image.
 Tensor conv_grad_input(const ConvGeometry& g, const Tensor& w, const Tensor& grad_out, const Shape& input_shape) {
   const DType dtype = w.dtype();
-  Tensor gx = zeros(input_shape, w.options());
-  Tensor col = empty({g.col_rows() * g.out_plane()}, w.options());
   const size_t es = element_size(dtype);
-  const int64_t og = g.group_out_channels();
-  for (int64_t n = 0; n < g.batch; ++n)
+  const int64_t og = g.group_out_channels(), L = g.out_plane(), chunk = g.images_per_chunk();
+  Tensor gx = zeros(input_shape, w.options());
+  Tensor col = empty({g.col_rows() * chunk * L}, w.options());
+  for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
+    const int64_t nb = std::min(chunk, g.batch - n0);
     for (int64_t grp = 0; grp < g.groups; ++grp) {
-      char* image = static_cast<char*>(gx.data_ptr()) +
-                    (n * g.channels + grp * g.group_channels()) * g.height * g.width * es;
-      const bool direct = g.is_pointwise();
-      kernels::GemmParams p{};
-      p.dtype = dtype;
-      p.m = g.col_rows();
-      p.n = g.out_plane();
-      p.k = og;
-      p.a = {static_cast<const char*>(w.data_ptr()) + grp * og * g.col_rows() * es, g.col_rows(), 0, true};
-      p.b = {static_cast<const char*>(grad_out.data_ptr()) + (n * g.out_channels + grp * og) * g.out_plane() * es,
-             g.out_plane(), 0, false};
-      p.c = direct ? static_cast<void*>(image) : col.data_ptr();
-      p.ldc = g.out_plane();
-      kernels::gemm_kernel.get(w.device())(p);
-      if (!direct) kernels::col2im_kernel.get(w.device())(g.im2col(dtype, image, col.data_ptr()));
+      auto image = [&](int64_t n) {
+        return static_cast<char*>(gx.data_ptr()) + (n * g.channels + grp * g.group_channels()) * g.height * g.width * es;
+      };
+      const Tensor go = block(grad_out, n0, nb, grp * og, og).contiguous();  // [og, nb, L]
+      // A 1x1 convolution's columns are the image itself: write there directly.
+      void* dst = g.is_pointwise() ? static_cast<void*>(image(n0)) : col.data_ptr();
+      kernels::gemm_kernel.get(w.device())(gemm_params(dtype, g.col_rows(), nb * L, og,
+                                                       static_cast<const char*>(w.data_ptr()) + grp * og * g.col_rows() * es,
+                                                       g.col_rows(), true, go.data_ptr(), nb * L, false, dst, nb * L, 0));
+      if (g.is_pointwise()) continue;
+      for (int64_t i = 0; i < nb; ++i)
+        kernels::col2im_kernel.get(w.device())(
+            g.im2col(dtype, image(n0 + i), static_cast<char*>(col.data_ptr()) + i * L * es, nb * L));
     }
+  }
   return gx;
 }
 

@@ -23,11 +23,11 @@ template <typename T, bool Accumulate>
 void walk(const Im2colParams& p) {
   T* image = static_cast<T*>(p.image);
   T* col = static_cast<T*>(p.col);
-  const int64_t plane = p.height * p.width, out_plane = p.out_h * p.out_w;
+  const int64_t plane = p.height * p.width;
   for (int64_t c = 0; c < p.channels; ++c) {
     T* x = image + c * plane;
     for (int64_t ki = 0; ki < p.kernel_h; ++ki) {
-      for (int64_t kj = 0; kj < p.kernel_w; ++kj, col += out_plane) {
+      for (int64_t kj = 0; kj < p.kernel_w; ++kj, col += p.col_ld) {
         const int64_t col_offset = kj * p.dilation_w - p.pad_left;
         int64_t lo, hi;
         valid_range(col_offset, p.stride_w, p.width, p.out_w, lo, hi);
