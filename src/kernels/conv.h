@@ -1,9 +1,12 @@
-// im2col / col2im: the data movement that turns a convolution into a GEMM.
+// Convolution kernels: the three passes of a 2-D convolution (conv1d runs as
+// a 2-D one over a height of 1), and the im2col/col2im data movement the CPU
+// backend builds them from.
 //
-// For one image and one channel group, im2col writes the column matrix
-// col[(c, ki, kj), (oi, oj)] = x[c, oi*sh - pt + ki*dh, oj*sw - pl + kj*dw]
-// (zero outside the input), shape [C*kH*kW, oH*oW]; col2im is its adjoint,
-// adding each column entry back into the image (used for grad input).
+// im2col, for one image and one channel group, writes the column matrix
+//   col[(c, ki, kj), (oi, oj)] = x[c, oi*sh - pt + ki*dh, oj*sw - pl + kj*dw]
+// (zero outside the input), shape [C*kH*kW, oH*oW]; the convolution is then
+// the GEMM  weight [O, C*kH*kW] x col. col2im is im2col's adjoint: it adds
+// each column entry back into the image (grad input).
 #pragma once
 
 #include <cstdint>
@@ -13,19 +16,50 @@
 
 namespace striate::kernels {
 
-struct Im2colParams {
+// One convolution. Tensors are contiguous NCHW of `dtype` (f32 or f64):
+// input [batch, channels, height, width], weight [out_channels,
+// channels / groups, kernel_h, kernel_w], output [batch, out_channels,
+// out_h, out_w]. The bottom/right padding is implied by out_h/out_w.
+struct ConvParams {
   DType dtype;
-  int64_t channels, height, width;   // of the image (contiguous CHW)
-  int64_t kernel_h, kernel_w;
-  int64_t pad_top, pad_left;         // the bottom/right padding is implied by out_h/out_w
+  int64_t batch, channels, height, width;
+  int64_t out_channels, kernel_h, kernel_w;
   int64_t stride_h, stride_w;
   int64_t dilation_h, dilation_w;
+  int64_t pad_top, pad_left;
   int64_t out_h, out_w;
+  int64_t groups;
+};
+
+// output = conv(input, weight) + bias (bias may be null).
+using ConvForwardFn = void (*)(const ConvParams&, const void* input, const void* weight, const void* bias,
+                               void* output);
+// grad_input (overwritten) from weight and grad_output.
+using ConvGradInputFn = void (*)(const ConvParams&, const void* weight, const void* grad_output, void* grad_input);
+// grad_weight and grad_bias (each overwritten; either may be null when not
+// needed) from input and grad_output.
+using ConvGradWeightFn = void (*)(const ConvParams&, const void* input, const void* grad_output, void* grad_weight,
+                                  void* grad_bias);
+
+extern const Kernel<ConvForwardFn> conv2d_forward_kernel;
+extern const Kernel<ConvGradInputFn> conv2d_grad_input_kernel;
+extern const Kernel<ConvGradWeightFn> conv2d_grad_weight_kernel;
+
+struct Im2colParams {
+  DType dtype;
+  int64_t channels, height, width;  // of the image (contiguous CHW)
+  int64_t kernel_h, kernel_w;
+  // May be negative: a band of output rows starting at r0 is the same walk
+  // with pad_top reduced by r0 * stride_h.
+  int64_t pad_top, pad_left;
+  int64_t stride_h, stride_w;
+  int64_t dilation_h, dilation_w;
+  int64_t out_h, out_w;  // of the band of output rows this column matrix covers
   // Elements between consecutive rows of col: out_h*out_w for one image, or
   // more when several images sit side by side in one column matrix.
   int64_t col_ld;
-  void* image;                       // im2col reads it; col2im adds into it
-  void* col;                         // im2col writes it; col2im reads it
+  void* image;  // im2col reads it; col2im adds into it
+  void* col;    // im2col writes it; col2im reads it
 };
 
 using Im2colFn = void (*)(const Im2colParams&);
@@ -35,6 +69,10 @@ extern const Kernel<Im2colFn> col2im_kernel;
 namespace cpu {
 void im2col(const Im2colParams& p);
 void col2im(const Im2colParams& p);
+void conv2d_forward(const ConvParams& p, const void* input, const void* weight, const void* bias, void* output);
+void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input);
+void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
+                        void* grad_bias);
 }  // namespace cpu
 
 }  // namespace striate::kernels
