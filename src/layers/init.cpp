@@ -29,13 +29,21 @@ std::pair<int64_t, int64_t> calculate_fan_in_and_fan_out(const Tensor& tensor) {
   return {tensor.size(1) * receptive, tensor.size(0) * receptive};
 }
 
+static thread_local bool skip_init = false;
+
+SkipInitGuard::SkipInitGuard() : previous_(skip_init) { skip_init = true; }
+SkipInitGuard::~SkipInitGuard() { skip_init = previous_; }
+bool SkipInitGuard::active() { return skip_init; }
+
 Tensor& uniform_(Tensor& tensor, double a, double b, Generator* gen) {
   NoGradGuard no_grad;
+  if (skip_init) return tensor.zero_();
   return striate::uniform_(tensor, a, b, gen);
 }
 
 Tensor& normal_(Tensor& tensor, double mean, double std, Generator* gen) {
   NoGradGuard no_grad;
+  if (skip_init) return tensor.zero_();
   return striate::normal_(tensor, mean, std, gen);
 }
 

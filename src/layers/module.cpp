@@ -1,11 +1,35 @@
 #include "striate/layers/module.h"
 
+#include <cxxabi.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <memory>
 #include <sstream>
+#include <typeinfo>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "striate/core/autograd.h"
 
 namespace striate::nn {
+
+const std::string& Module::type_name() const {
+  if (type_name_.empty()) {
+    // Named lazily: a constructor still sees the base class's type.
+    const char* mangled = typeid(*this).name();
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> demangled(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                                     std::free);
+    std::string name = status == 0 && demangled ? demangled.get() : mangled;
+    const size_t template_args = name.find('<');
+    const size_t last_colon = name.rfind("::", template_args);
+    if (last_colon != std::string::npos) name = name.substr(last_colon + 2);
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, "Impl") == 0) name.resize(name.size() - 4);
+    type_name_ = name;
+  }
+  return type_name_;
+}
 
 void Module::check_name(const std::string& name, const char* what) {
   STRIATE_CHECK(!name.empty() && name.find('.') == std::string::npos, ValueError, "register_", what,
@@ -20,7 +44,7 @@ static bool has_name(const NamedList<V>& list, const std::string& name) {
 Tensor Module::register_parameter(const std::string& name, Tensor tensor, bool requires_grad) {
   check_name(name, "parameter");
   STRIATE_CHECK(!has_name(parameters_, name) && !has_name(buffers_, name) && !has_name(children_, name), ValueError,
-                type_name_, ": attribute \"", name, "\" is already registered");
+                type_name_.empty() ? "Module" : type_name_, ": attribute \"", name, "\" is already registered");
   if (tensor.defined() && requires_grad) tensor.requires_grad_(true);
   parameters_.emplace_back(name, tensor);
   return tensor;
@@ -29,7 +53,7 @@ Tensor Module::register_parameter(const std::string& name, Tensor tensor, bool r
 Tensor Module::register_buffer(const std::string& name, Tensor tensor) {
   check_name(name, "buffer");
   STRIATE_CHECK(!has_name(parameters_, name) && !has_name(buffers_, name) && !has_name(children_, name), ValueError,
-                type_name_, ": attribute \"", name, "\" is already registered");
+                type_name_.empty() ? "Module" : type_name_, ": attribute \"", name, "\" is already registered");
   buffers_.emplace_back(name, tensor);
   return tensor;
 }
@@ -38,7 +62,7 @@ void Module::add_child(const std::string& name, std::shared_ptr<Module> module) 
   check_name(name, "module");
   STRIATE_CHECK(module != nullptr, ValueError, "register_module: module \"", name, "\" is null");
   STRIATE_CHECK(!has_name(parameters_, name) && !has_name(buffers_, name) && !has_name(children_, name), ValueError,
-                type_name_, ": attribute \"", name, "\" is already registered");
+                type_name_.empty() ? "Module" : type_name_, ": attribute \"", name, "\" is already registered");
   children_.emplace_back(name, std::move(module));
 }
 
@@ -49,28 +73,32 @@ void Module::replace_tensor(const std::string& name, Tensor tensor) {
         t = std::move(tensor);
         return;
       }
-  throw ValueError(detail::concat(type_name_, ": no parameter or buffer named \"", name, "\""));
+  throw ValueError(detail::concat(type_name(), ": no parameter or buffer named \"", name, "\""));
 }
 
 // Collects (prefix + name, value) from this module's own list and, when
 // recursing, from every child's, depth first in registration order.
+// A tensor reachable under several names is listed once (`seen`).
 template <typename Get>
-static void collect(const Module& m, const std::string& prefix, bool recurse, Get own, NamedList<Tensor>& out) {
+static void collect(const Module& m, const std::string& prefix, bool recurse, Get own, NamedList<Tensor>& out,
+                    std::unordered_set<const void*>& seen) {
   for (const auto& [name, t] : own(m))
-    if (t.defined()) out.emplace_back(prefix + name, t);
+    if (t.defined() && seen.insert(t.unsafe_impl()).second) out.emplace_back(prefix + name, t);
   if (!recurse) return;
-  for (const auto& [name, child] : m.named_children()) collect(*child, prefix + name + ".", true, own, out);
+  for (const auto& [name, child] : m.named_children()) collect(*child, prefix + name + ".", true, own, out, seen);
 }
 
 NamedList<Tensor> Module::named_parameters(bool recurse) const {
   NamedList<Tensor> out;
-  collect(*this, "", recurse, [](const Module& m) -> const NamedList<Tensor>& { return m.parameters_; }, out);
+  std::unordered_set<const void*> seen;
+  collect(*this, "", recurse, [](const Module& m) -> const NamedList<Tensor>& { return m.parameters_; }, out, seen);
   return out;
 }
 
 NamedList<Tensor> Module::named_buffers(bool recurse) const {
   NamedList<Tensor> out;
-  collect(*this, "", recurse, [](const Module& m) -> const NamedList<Tensor>& { return m.buffers_; }, out);
+  std::unordered_set<const void*> seen;
+  collect(*this, "", recurse, [](const Module& m) -> const NamedList<Tensor>& { return m.buffers_; }, out, seen);
   return out;
 }
 
@@ -90,13 +118,25 @@ std::vector<std::shared_ptr<Module>> Module::children() const {
   return out;
 }
 
+// Pre-order; a module registered under several names is listed once.
+static void collect_modules(const std::shared_ptr<Module>& m, const std::string& prefix,
+                            NamedList<std::shared_ptr<Module>>& out, std::unordered_set<const Module*>& seen) {
+  if (!seen.insert(m.get()).second) return;
+  out.emplace_back(prefix, m);
+  for (const auto& [name, child] : m->named_children())
+    collect_modules(child, prefix.empty() ? name : prefix + "." + name, out, seen);
+}
+
 NamedList<std::shared_ptr<Module>> Module::named_modules(const std::string& prefix) {
-  NamedList<std::shared_ptr<Module>> out{{prefix, shared_from_this()}};
-  for (const auto& [name, child] : children_) {
-    auto sub = child->named_modules(prefix.empty() ? name : prefix + "." + name);
-    out.insert(out.end(), sub.begin(), sub.end());
-  }
+  NamedList<std::shared_ptr<Module>> out;
+  std::unordered_set<const Module*> seen;
+  collect_modules(shared_from_this(), prefix, out, seen);
   return out;
+}
+
+void Module::apply(const std::function<void(Module&)>& fn) {
+  for (auto& [name, child] : children_) child->apply(fn);
+  fn(*this);
 }
 
 void Module::train(bool on) {
@@ -152,25 +192,27 @@ StateDict Module::state_dict() const {
 
 void Module::load_state_dict(const StateDict& state, bool strict) {
   StateDict own = state_dict();
+  std::unordered_map<std::string, const Tensor*> given, wanted;
+  for (const auto& [name, t] : state) given.emplace(name, &t);
+  for (const auto& [name, t] : own) wanted.emplace(name, &t);
   std::vector<std::string> missing, unexpected, mismatched;
   std::vector<std::pair<Tensor, Tensor>> copies;  // (destination, source)
   for (const auto& [name, dst] : own) {
-    auto it = std::find_if(state.begin(), state.end(), [&](const auto& p) { return p.first == name; });
-    if (it == state.end()) {
+    auto it = given.find(name);
+    if (it == given.end() || !it->second->defined()) {
       missing.push_back(name);
-    } else if (it->second.sizes() != dst.sizes()) {
-      mismatched.push_back(name + ": checkpoint " + shape_str(it->second.sizes()) + " vs model " +
-                           shape_str(dst.sizes()));
+    } else if (it->second->sizes() != dst.sizes()) {
+      mismatched.push_back("\"" + name + "\": " + shape_str(it->second->sizes()) + " in the state dict, " +
+                           shape_str(dst.sizes()) + " in the model");
     } else {
-      copies.emplace_back(dst, it->second);
+      copies.emplace_back(dst, *it->second);
     }
   }
   for (const auto& [name, src] : state)
-    if (std::none_of(own.begin(), own.end(), [&](const auto& p) { return p.first == name; }))
-      unexpected.push_back(name);
+    if (!wanted.count(name)) unexpected.push_back(name);
   if (!mismatched.empty() || (strict && (!missing.empty() || !unexpected.empty()))) {
     std::ostringstream msg;
-    msg << "load_state_dict: error(s) in loading state_dict for " << type_name_ << ":";
+    msg << "load_state_dict: error(s) in loading state_dict for " << type_name() << ":";
     auto list = [&](const char* what, const std::vector<std::string>& keys) {
       if (keys.empty()) return;
       msg << "\n  " << what << ": ";
@@ -178,7 +220,7 @@ void Module::load_state_dict(const StateDict& state, bool strict) {
     };
     list("missing key(s)", missing);
     list("unexpected key(s)", unexpected);
-    list("size mismatch for", mismatched);
+    for (const auto& m : mismatched) msg << "\n  size mismatch for " << m;
     throw ValueError(msg.str());
   }
   NoGradGuard no_grad;
@@ -193,7 +235,7 @@ int64_t Module::parameter_count(bool trainable_only) const {
 }
 
 Tensor Module::forward(const Tensor&) {
-  throw NotImplementedError(detail::concat(type_name_, ": forward(Tensor) is not defined for this module; call its own "
+  throw NotImplementedError(detail::concat(type_name(), ": forward(Tensor) is not defined for this module; call its own "
                                            "forward overload"));
 }
 

@@ -10,3 +10,4 @@
 #include "striate/layers/module.h"
 #include "striate/layers/normalization.h"
 #include "striate/layers/pooling.h"
+#include "striate/layers/summary.h"

@@ -26,16 +26,25 @@ using NamedList = std::vector<std::pair<std::string, V>>;
 
 using StateDict = NamedList<Tensor>;
 
+template <typename Impl>
+class ModuleHolder;
+
 class Module : public std::enable_shared_from_this<Module> {
  public:
-  explicit Module(std::string type_name = "Module") : type_name_(std::move(type_name)) {}
+  // Without a name, the class name is taken from the dynamic type, less
+  // namespaces and an "Impl" suffix (struct NetImpl : Module {} prints "Net").
+  Module() = default;
+  explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}
   virtual ~Module() = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
   // The class name shown by printing and summary(), e.g. "Conv2d".
-  const std::string& type_name() const { return type_name_; }
+  const std::string& type_name() const;
 
+  // A tensor registered under several names (shared modules, tied weights)
+  // is listed once, under its first name, as in PyTorch; state_dict() keeps
+  // every name.
   std::vector<Tensor> parameters(bool recurse = true) const;
   NamedList<Tensor> named_parameters(bool recurse = true) const;
   std::vector<Tensor> buffers(bool recurse = true) const;
@@ -44,6 +53,10 @@ class Module : public std::enable_shared_from_this<Module> {
   const NamedList<std::shared_ptr<Module>>& named_children() const { return children_; }
   // This module and every descendant, depth first; the root's name is "".
   NamedList<std::shared_ptr<Module>> named_modules(const std::string& prefix = "");
+  // Calls fn on every descendant (depth first), then on this module, as
+  // PyTorch's Module.apply; works inside a constructor too, e.g. to
+  // initialise weights by layer type.
+  void apply(const std::function<void(Module&)>& fn);
 
   virtual void train(bool on = true);
   void eval() { train(false); }
@@ -63,7 +76,7 @@ class Module : public std::enable_shared_from_this<Module> {
   void load_state_dict(const StateDict& state, bool strict = true);
 
   // One line for this module's own settings, e.g. "Conv2d(3, 64, kernel_size=[7, 7], stride=[2, 2])".
-  virtual void pretty_print(std::ostream& os) const { os << type_name_ << "()"; }
+  virtual void pretty_print(std::ostream& os) const { os << type_name() << "()"; }
 
   // Number of elements over all parameters (optionally only trainable ones).
   int64_t parameter_count(bool trainable_only = false) const;
@@ -83,6 +96,13 @@ class Module : public std::enable_shared_from_this<Module> {
     add_child(name, module);
     return module;
   }
+  // For holders: `fc = register_module("fc", nn::Linear(4, 2));`
+  template <typename Holder>
+    requires std::is_base_of_v<ModuleHolder<typename Holder::element_type>, Holder>
+  Holder register_module(const std::string& name, Holder holder) {
+    add_child(name, holder.ptr());
+    return holder;
+  }
   // Replaces a registered parameter or buffer by name (e.g. after re-creating it).
   void replace_tensor(const std::string& name, Tensor tensor);
 
@@ -90,7 +110,7 @@ class Module : public std::enable_shared_from_this<Module> {
   void add_child(const std::string& name, std::shared_ptr<Module> module);
   static void check_name(const std::string& name, const char* what);
 
-  std::string type_name_;
+  mutable std::string type_name_;
   bool training_ = true;
   NamedList<Tensor> parameters_;
   NamedList<Tensor> buffers_;

@@ -36,6 +36,8 @@ using AvgPool2dOptions = AvgPoolOptions<2>;
 class MaxPool1dImpl : public Module {
  public:
   explicit MaxPool1dImpl(const MaxPool1dOptions& options) : Module("MaxPool1d"), options(options) {}
+  // MaxPool1d(2): kernel size only (stride = kernel size).
+  explicit MaxPool1dImpl(ExpandingArray<1> kernel_size) : MaxPool1dImpl(MaxPool1dOptions(kernel_size)) {}
   Tensor forward(const Tensor& input) override;
   void pretty_print(std::ostream& os) const override;
   MaxPool1dOptions options;
@@ -45,6 +47,8 @@ STRIATE_MODULE(MaxPool1d);
 class MaxPool2dImpl : public Module {
  public:
   explicit MaxPool2dImpl(const MaxPool2dOptions& options) : Module("MaxPool2d"), options(options) {}
+  // MaxPool2d(2): kernel size only (stride = kernel size).
+  explicit MaxPool2dImpl(ExpandingArray<2> kernel_size) : MaxPool2dImpl(MaxPool2dOptions(kernel_size)) {}
   Tensor forward(const Tensor& input) override;
   void pretty_print(std::ostream& os) const override;
   MaxPool2dOptions options;
@@ -54,6 +58,8 @@ STRIATE_MODULE(MaxPool2d);
 class AvgPool2dImpl : public Module {
  public:
   explicit AvgPool2dImpl(const AvgPool2dOptions& options) : Module("AvgPool2d"), options(options) {}
+  // AvgPool2d(2): kernel size only (stride = kernel size).
+  explicit AvgPool2dImpl(ExpandingArray<2> kernel_size) : AvgPool2dImpl(AvgPool2dOptions(kernel_size)) {}
   Tensor forward(const Tensor& input) override;
   void pretty_print(std::ostream& os) const override;
   AvgPool2dOptions options;
