@@ -13,7 +13,11 @@ packages=(
   libopenblas-dev   # CPU GEMM (optional: a built-in GEMM otherwise)
   libgtest-dev      # GoogleTest, the test framework
   googletest        # its sources, for machines without the -dev package
-  zlib1g-dev        # compressed data files
+  zlib1g-dev        # gzip-compressed IDX datasets
+  libpng-dev        # PNG images (ImageFolder, the plots of `striate train`)
+  libjpeg-dev       # JPEG images (ImageFolder); libjpeg62-turbo on Debian 12
+  libcli11-dev      # argument parsing of the `striate` command
+  dataset-fashion-mnist  # the main job's data, /usr/share/datasets/fashion-mnist
 )
 
 missing=()

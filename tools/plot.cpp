@@ -195,11 +195,11 @@ void draw_panel(Canvas& canvas, const Chart& chart, int left, int top, int width
   }
   // Epochs are whole numbers: no ticks between them.
   std::vector<double> x_ticks = nice_ticks(x_lo, x_hi, 6);
-  const double x_step = x_ticks.size() > 1 ? x_ticks[1] - x_ticks[0] : 1;
+  std::erase_if(x_ticks, [](double t) { return t != std::round(t); });
   for (double t : x_ticks) {
     const int x = static_cast<int>(std::lround(px(t)));
     canvas.line(x, plot_top, x, plot_bottom, kGrid);
-    const std::string label = format_tick(t, std::max(x_step, 1.0));
+    const std::string label = format_tick(t, 1.0);
     canvas.text(x - Canvas::text_width(label) / 2, plot_bottom + 6, label, kBlack);
   }
   canvas.line(plot_left, plot_top, plot_left, plot_bottom, kBlack);

@@ -1,5 +1,3 @@
-// Built once ops/conv.h exists (it is being written alongside), as src/layers/conv.cpp.
-#if __has_include("striate/core/ops/conv.h")
 #include "striate/models/alexnet.h"
 
 namespace striate::models {
@@ -31,4 +29,3 @@ Tensor AlexNetImpl::forward(const Tensor& input) {
 }
 
 }  // namespace striate::models
-#endif

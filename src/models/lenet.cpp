@@ -1,5 +1,3 @@
-// Built once ops/conv.h exists (it is being written alongside), as src/layers/conv.cpp.
-#if __has_include("striate/core/ops/conv.h")
 #include "striate/models/lenet.h"
 
 namespace striate::models {
@@ -29,4 +27,3 @@ LeNet5Impl::LeNet5Impl(const LeNet5Options& o) : nn::Module("LeNet5"), options(o
 Tensor LeNet5Impl::forward(const Tensor& input) { return classifier(features(input).flatten(1)); }
 
 }  // namespace striate::models
-#endif

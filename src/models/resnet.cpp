@@ -1,5 +1,3 @@
-// Built once ops/conv.h exists (it is being written alongside), as src/layers/conv.cpp.
-#if __has_include("striate/core/ops/conv.h")
 #include "striate/models/resnet.h"
 
 namespace striate::models {
@@ -128,4 +126,3 @@ ResNet resnet152(const ResNetOptions& o) {
 }
 
 }  // namespace striate::models
-#endif

@@ -1,5 +1,3 @@
-// Built once ops/conv.h exists (it is being written alongside), as src/layers/conv.cpp.
-#if __has_include("striate/core/ops/conv.h")
 #include "striate/models/vgg.h"
 
 namespace striate::models {
@@ -70,4 +68,3 @@ VGG vgg19(VGGOptions options) { return make(VGGConfig::E, options, false); }
 VGG vgg19_bn(VGGOptions options) { return make(VGGConfig::E, options, true); }
 
 }  // namespace striate::models
-#endif
