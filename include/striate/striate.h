@@ -2,10 +2,12 @@
 #pragma once
 
 #include "striate/core/autograd.h"
+#include "striate/core/cuda.h"
 #include "striate/core/device.h"
 #include "striate/core/dtype.h"
 #include "striate/core/error.h"
 #include "striate/core/generator.h"
+#include "striate/core/memory_stats.h"
 #include "striate/core/gradcheck.h"
 #include "striate/core/ops/activation.h"
 #include "striate/core/ops/conv.h"

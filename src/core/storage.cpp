@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "core/memory/device_allocators.h"
 #include "striate/core/error.h"
 
 namespace striate {
@@ -23,8 +24,7 @@ class CpuAllocator final : public Allocator {
 
 Allocator& allocator_for(const Device& device) {
   static CpuAllocator cpu;
-  STRIATE_CHECK(device.is_cpu(), DeviceError, "allocator_for: ", device,
-                " memory needs the CUDA backend, which is not part of this build yet");
+  if (device.is_cuda()) return memory::cuda_allocator(device.index());
   return cpu;
 }
 

@@ -30,4 +30,21 @@ void copy(const CopyParams& p);
 void fill(const FillParams& p);
 }  // namespace cpu
 
+namespace cuda {
+void copy(const CopyParams& p);
+void fill(const FillParams& p);
+}  // namespace cuda
+
+// Moves bytes between devices (host <-> GPU, GPU <-> GPU) on the current
+// stream of the GPU side; waits for the copy unless `non_blocking`.
+struct TransferParams {
+  void* dst;
+  Device dst_device;
+  const void* src;
+  Device src_device;
+  size_t nbytes;
+  bool non_blocking;
+};
+void transfer(const TransferParams& p);
+
 }  // namespace striate::kernels

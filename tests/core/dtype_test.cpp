@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <sstream>
 
@@ -192,10 +193,32 @@ TEST(Device, ParsesLikeTorchDevice) {
   EXPECT_THROW(Device(kCUDA, -2), DeviceError);
 }
 
-TEST(Device, CudaTensorsNeedTheCudaBackend) {
-  if (cuda::is_compiled()) GTEST_SKIP() << "built with CUDA; the CUDA tests cover device memory";
-  EXPECT_FALSE(cuda::is_available());
+// Without a GPU (or without the CUDA backend) every CUDA entry point is a
+// DeviceError saying which, never a crash.
+TEST(Device, CudaWithoutAGpuIsAClearError) {
+  if (cuda::is_available()) GTEST_SKIP() << "a GPU is present; tests/cuda covers device tensors";
   EXPECT_EQ(cuda::device_count(), 0);
-  EXPECT_THROW(zeros({2}, TensorOptions(Device::cuda(0))), DeviceError);
-  EXPECT_THROW(zeros({2}).to(Device::cuda(0)), DeviceError);
+  const std::string why = cuda::is_compiled() ? "no CUDA GPU is available" : "has no CUDA backend";
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const DeviceError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no DeviceError");
+  };
+  for (const auto& call : std::vector<std::function<void()>>{
+           [] { zeros({2}, TensorOptions(Device::cuda(0))); },
+           [] { zeros({2}).to(Device::cuda(0)); },
+           [] { cuda::memory_stats(); },
+           [] { cuda::empty_cache(); },
+           [] { cuda::Stream::create(); },
+           [] { cuda::current_stream(); },
+           [] { cuda::synchronize(); },
+           [] { cuda::DeviceGuard guard(Device::cuda(0)); },
+       }) {
+    const std::string msg = message(call);
+    EXPECT_NE(msg.find(why), std::string::npos) << msg;
+  }
+  cuda::DeviceGuard on_cpu(Device::cpu());  // a CPU guard is a no-op anywhere
 }

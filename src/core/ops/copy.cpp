@@ -45,8 +45,28 @@ static bool partially_overlaps(const Tensor& dst, const Tensor& src) {
          static_cast<size_t>(s0) * se < static_cast<size_t>(d1 + 1) * de;
 }
 
+// Bytes cross between devices only as one contiguous buffer of one dtype;
+// striding, broadcasting and conversion happen on one side, with that
+// device's copy kernel.
+void copy_across_devices(const Tensor& dst, const Tensor& src, bool non_blocking) {
+  Tensor from = src.expand(dst.sizes());
+  if (!from.is_contiguous()) {
+    Tensor packed = empty(dst.sizes(), TensorOptions().dtype(from.dtype()).device(from.device()));
+    copy_raw(packed, from);
+    from = packed;
+  }
+  const bool direct = dst.is_contiguous() && dst.dtype() == src.dtype();
+  Tensor to = direct ? dst : empty(dst.sizes(), TensorOptions().dtype(from.dtype()).device(dst.device()));
+  kernels::transfer({to.data_ptr(), to.device(), from.data_ptr(), from.device(), from.nbytes(),
+                     non_blocking && direct});
+  if (!direct) copy_raw(dst, to);
+}
+
 void copy_raw(const Tensor& dst, const Tensor& src) {
-  check_same_device(dst, src, "copy_");
+  if (dst.device() != src.device()) {
+    copy_across_devices(dst, src, /*non_blocking=*/false);
+    return;
+  }
   if (partially_overlaps(dst, src)) {
     // x[1:].copy_(x[:-1]) must read every source element before it is overwritten.
     Tensor staged = empty(src.sizes(), src.options());
@@ -130,9 +150,17 @@ Tensor Tensor::to(DType t, bool copy) const {
 
 Tensor Tensor::to(Device d, bool non_blocking, bool copy) const {
   if (d == device() && !copy) return *this;
-  STRIATE_CHECK(d.is_cpu() && device().is_cpu(), DeviceError, "to: copies to or from ", d.is_cpu() ? device() : d,
-                " need the CUDA backend, which is not part of this build yet");
-  return copy_to(*this, dtype(), d, MemoryFormat::Preserve);
+  if (d == device()) return copy_to(*this, dtype(), d, MemoryFormat::Preserve);
+  // Across devices: the memory format is kept, and non_blocking lets a copy
+  // run behind the host, as in PyTorch.
+  const MemoryFormat fmt = suggest_memory_format();
+  Tensor out = empty(sizes(), TensorOptions().dtype(dtype()).device(d), fmt);
+  ops::copy_across_devices(out, is_contiguous(fmt) ? *this : contiguous(fmt), non_blocking);
+  if (autograd::any_requires_grad({*this})) {
+    const Device from = device();
+    autograd::record("ToCopyBackward", {*this}, {out}, [from](const TensorList& g) { return TensorList{g[0].to(from)}; });
+  }
+  return out;
 }
 
 Tensor Tensor::to(const TensorOptions& opts, bool non_blocking, bool copy) const {

@@ -33,7 +33,8 @@ Tensor& inplace(Tensor& self, const char* op, const std::function<Tensor(const T
 
 // Copies src (broadcast to dst's shape, converted to dst's dtype) into dst
 // with no autograd and no version bump.
-void copy_raw(const Tensor& dst, const Tensor& src);
+void copy_raw(const Tensor& dst, const Tensor& src);  // across devices too
+void copy_across_devices(const Tensor& dst, const Tensor& src, bool non_blocking);
 void fill_raw(const Tensor& dst, const Scalar& value);
 
 }  // namespace striate::ops

@@ -1,0 +1,85 @@
+// What every CUDA kernel file shares: the current stream, launch checks,
+// grid sizes, the device type of each DType, and strided offsets.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <type_traits>
+
+#include "core/cuda/cuda_check.h"
+#include "kernels/cpu/loop.h"
+#include "striate/core/cuda.h"
+#include "striate/core/dtype.h"
+
+namespace striate::kernels::cuda {
+
+inline cudaStream_t current_stream() {
+  return static_cast<cudaStream_t>(striate::cuda::current_stream().native_handle());
+}
+
+// After every launch: a bad configuration surfaces here, with the kernel's name.
+inline void check_launch(const char* kernel) {
+  const cudaError_t err = cudaGetLastError();
+  if (err != cudaSuccess) striate::cuda::detail::throw_cuda_error(err, kernel, __FILE__, __LINE__);
+}
+
+constexpr int kThreads = 256;
+
+// Enough blocks to fill the GPU several times over; grid-stride loops cover the rest.
+inline unsigned grid_for(int64_t n, int threads = kThreads) {
+  const int64_t blocks = (n + threads - 1) / threads;
+  return static_cast<unsigned>(blocks < 65536 ? (blocks > 0 ? blocks : 1) : 65536);
+}
+
+// Calls f.template operator()<T>() with T the device type stored for `dtype`.
+template <typename F>
+void visit_device_dtype(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::Bool: return f.template operator()<bool>();
+    case DType::U8: return f.template operator()<uint8_t>();
+    case DType::I32: return f.template operator()<int32_t>();
+    case DType::I64: return f.template operator()<int64_t>();
+    case DType::F16: return f.template operator()<__half>();
+    case DType::BF16: return f.template operator()<__nv_bfloat16>();
+    case DType::F32: return f.template operator()<float>();
+    case DType::F64: return f.template operator()<double>();
+  }
+}
+
+// The type arithmetic on T happens in (float for the 16-bit floats), as on the CPU.
+template <typename T> struct device_acc { using type = T; };
+template <> struct device_acc<__half> { using type = float; };
+template <> struct device_acc<__nv_bfloat16> { using type = float; };
+template <typename T> using device_acc_t = typename device_acc<T>::type;
+
+template <typename T>
+__device__ __forceinline__ device_acc_t<T> load_acc(T v) {
+  if constexpr (std::is_same_v<T, __half>) return __half2float(v);
+  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __bfloat162float(v);
+  else return v;
+}
+
+// Rounds to nearest even, as the CPU's Half and BFloat16 do.
+template <typename T, typename A>
+__device__ __forceinline__ T store_acc(A v) {
+  if constexpr (std::is_same_v<T, __half>) return __float2half_rn(static_cast<float>(v));
+  else if constexpr (std::is_same_v<T, __nv_bfloat16>) return __float2bfloat16_rn(static_cast<float>(v));
+  else return static_cast<T>(v);
+}
+
+// The byte offsets of linear element `i` (row-major over loop.sizes) in each operand.
+template <int N>
+__device__ __forceinline__ void loop_offsets(const Loop<N>& loop, int64_t i, int64_t (&offsets)[N]) {
+  for (int k = 0; k < N; ++k) offsets[k] = 0;
+  for (int d = loop.ndim - 1; d >= 0; --d) {
+    const int64_t size = loop.sizes[d];
+    const int64_t coord = i % size;
+    i /= size;
+    for (int k = 0; k < N; ++k) offsets[k] += coord * loop.strides[k][d];
+  }
+}
+
+}  // namespace striate::kernels::cuda
