@@ -6,8 +6,9 @@
 #
 # Steps: describe the machine (GPU, driver, toolkit, PyTorch/cuDNN), configure
 # and build with CUDA (and the benchmarks when there are any), run ctest, then
-# the GPU tests (label `gpu`) on their own, compute-sanitizer on every GPU test
-# executable, and the benchmarks. Each step logs to OUTPUT_DIR/<step>.log and
+# the GPU tests (label `gpu`) on their own, compute-sanitizer (memcheck with the
+# cache off, racecheck) on every GPU test executable, and the benchmarks.
+# Each step logs to OUTPUT_DIR/<step>.log and
 # adds a line to OUTPUT_DIR/summary.txt, which is printed at the end. A missing
 # piece (no GPU, no GPU tests yet, no compute-sanitizer, no benchmarks) is
 # reported and skipped, never fatal.
@@ -158,10 +159,13 @@ if ((built && gpu_test_count > 0)); then
   elif ((gpus == 0)); then
     note "compute-sanitizer: skipped (no GPU)"
   else
+    # Without caching every tensor is its own cudaMalloc, so memcheck sees
+    # each one's exact bounds.
     for binary in "${gpu_binaries[@]}"; do
       [[ -x "$binary" ]] || continue
-      step "memcheck-$(basename "$binary")" "$sanitizer" --tool memcheck --error-exitcode 1 \
-        --leak-check full "$binary"
+      STRIATE_CUDA_ALLOC_CONF=caching:0 step "memcheck-$(basename "$binary")" "$sanitizer" --tool memcheck \
+        --error-exitcode 1 --leak-check full "$binary"
+      step "racecheck-$(basename "$binary")" "$sanitizer" --tool racecheck --error-exitcode 1 "$binary"
     done
   fi
 elif ((built)); then

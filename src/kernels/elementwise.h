@@ -55,4 +55,10 @@ void unary(const UnaryParams& p);
 void where(const WhereParams& p);
 }  // namespace cpu
 
+namespace cuda {
+void binary(const BinaryParams& p);
+void unary(const UnaryParams& p);
+void where(const WhereParams& p);
+}  // namespace cuda
+
 }  // namespace striate::kernels

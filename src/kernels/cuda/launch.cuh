@@ -73,6 +73,10 @@ __device__ __forceinline__ T store_acc(A v) {
 // The byte offsets of linear element `i` (row-major over loop.sizes) in each operand.
 template <int N>
 __device__ __forceinline__ void loop_offsets(const Loop<N>& loop, int64_t i, int64_t (&offsets)[N]) {
+  if (loop.ndim == 1) {  // the common case: coalesced into one run
+    for (int k = 0; k < N; ++k) offsets[k] = i * loop.strides[k][0];
+    return;
+  }
   for (int k = 0; k < N; ++k) offsets[k] = 0;
   for (int d = loop.ndim - 1; d >= 0; --d) {
     const int64_t size = loop.sizes[d];
