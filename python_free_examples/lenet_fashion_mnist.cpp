@@ -1,6 +1,6 @@
 // lenet_fashion_mnist: LeNet-5 learns Fashion-MNIST, the training loop
 // written out in plain C++ (the `striate train` command runs the same loop,
-// with checkpoints and plots: see docs/training.md).
+// with checkpoints and plots: see docs/cli.md).
 //
 //   lenet_fashion_mnist [--quick] [--epochs N] [--data-root DIR]
 //

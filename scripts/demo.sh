@@ -3,7 +3,7 @@
 # Striate (Release; CUDA when nvcc is found) and trains LeNet-5 on
 # Fashion-MNIST on the CPU with the `striate` command:
 #
-#   striate train --model lenet5 --dataset fashion-mnist --epochs 5 \
+#   striate train --model lenet5 --dataset fashion-mnist --epochs 10 \
 #       --batch-size 64 --optimizer adam --lr 1e-3 --device cpu --seed 0 --out runs/lenet5-fashion-mnist
 #
 # Extra arguments are passed on to `striate train` (e.g. --epochs 1, or
@@ -24,5 +24,5 @@ if [[ ! -x "$STRIATE_BUILD_DIR/tools/striate" ]]; then
   exit 1
 fi
 log "train LeNet-5 on Fashion-MNIST"
-"$STRIATE_BUILD_DIR/tools/striate" train --model lenet5 --dataset fashion-mnist --epochs 5 --batch-size 64 \
+"$STRIATE_BUILD_DIR/tools/striate" train --model lenet5 --dataset fashion-mnist --epochs 10 --batch-size 64 \
   --optimizer adam --lr 1e-3 --device cpu --seed 0 --out runs/lenet5-fashion-mnist --force "$@"

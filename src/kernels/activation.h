@@ -88,4 +88,9 @@ void prelu(const PreluParams& p);
 void prelu_backward(const PreluBackwardParams& p);
 }  // namespace cpu
 
+namespace cuda {
+void activation(const ActivationParams& p);
+void activation_backward(const ActivationBackwardParams& p);
+}  // namespace cuda
+
 }  // namespace striate::kernels

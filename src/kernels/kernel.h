@@ -28,3 +28,11 @@ struct Kernel {
 };
 
 }  // namespace striate::kernels
+
+// A table's CUDA entry: the kernel in CUDA builds, empty (a clear
+// NotImplementedError) in CPU-only ones.
+#ifdef STRIATE_WITH_CUDA
+#define STRIATE_CUDA_ENTRY(fn) (fn)
+#else
+#define STRIATE_CUDA_ENTRY(fn) nullptr
+#endif

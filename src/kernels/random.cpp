@@ -3,11 +3,7 @@
 
 namespace striate::kernels {
 
-#ifdef STRIATE_WITH_CUDA
-const Kernel<RandomFn> random_kernel{"random", {&cpu::random, &cuda::random}};
-#else
-const Kernel<RandomFn> random_kernel{"random", {&cpu::random, nullptr}};
-#endif
+const Kernel<RandomFn> random_kernel{"random", {&cpu::random, STRIATE_CUDA_ENTRY(&cuda::random)}};
 // Fisher–Yates is sequential; a GPU version would sort by random keys.
 const Kernel<RandpermFn> randperm_kernel{"randperm", {&cpu::randperm, nullptr}};
 

@@ -54,4 +54,9 @@ void reduce(const ReduceParams& p);
 void arg_reduce(const ArgReduceParams& p);
 }  // namespace cpu
 
+namespace cuda {
+void reduce(const ReduceParams& p);
+void arg_reduce(const ArgReduceParams& p);
+}  // namespace cuda
+
 }  // namespace striate::kernels

@@ -9,26 +9,6 @@
 namespace striate::kernels::cuda {
 namespace {
 
-// Calls f(pointers to element i of each operand) for every element.
-template <int N, typename F>
-__global__ void for_each_element_kernel(Loop<N> loop, int64_t n, F f) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
-    int64_t off[N];
-    loop_offsets(loop, i, off);
-    char* ptr[N];
-    for (int k = 0; k < N; ++k) ptr[k] = loop.data[k] + off[k];
-    f(ptr);
-  }
-}
-
-template <int N, typename F>
-void launch(const Loop<N>& loop, F f, const char* name) {
-  const int64_t n = loop.numel();
-  if (n == 0) return;
-  for_each_element_kernel<N, F><<<grid_for(n), kThreads, 0, current_stream()>>>(loop, n, f);
-  check_launch(name);
-}
-
 template <typename A>
 __device__ __forceinline__ bool is_nan(A v) {
   if constexpr (std::is_floating_point_v<A>) return isnan(v);
@@ -134,13 +114,13 @@ template <typename T, BinaryOp OP>
 void launch_binary(const BinaryParams& p) {
   using A = device_acc_t<T>;
   const A alpha = std::is_floating_point_v<A> ? static_cast<A>(p.alpha) : static_cast<A>(p.int_alpha);
-  launch(p.loop, BinaryElement<T, OP>{alpha}, "binary elementwise");
+  for_each_element(p.loop, BinaryElement<T, OP>{alpha}, "binary elementwise");
 }
 
 template <typename T, UnaryOp OP>
 void launch_unary(const UnaryParams& p) {
   using A = device_acc_t<T>;
-  launch(p.loop, UnaryElement<T, OP>{static_cast<A>(p.min), static_cast<A>(p.max), p.has_min, p.has_max},
+  for_each_element(p.loop, UnaryElement<T, OP>{static_cast<A>(p.min), static_cast<A>(p.max), p.has_min, p.has_max},
          "unary elementwise");
 }
 
@@ -196,7 +176,7 @@ void unary(const UnaryParams& p) {
 }
 
 void where(const WhereParams& p) {
-  visit_device_dtype(p.dtype, [&]<typename T>() { launch(p.loop, WhereElement<T>{}, "where"); });
+  visit_device_dtype(p.dtype, [&]<typename T>() { for_each_element(p.loop, WhereElement<T>{}, "where"); });
 }
 
 }  // namespace striate::kernels::cuda

@@ -86,4 +86,26 @@ __device__ __forceinline__ void loop_offsets(const Loop<N>& loop, int64_t i, int
   }
 }
 
+// Calls f(pointers to element i of each operand) for every element.
+template <int N, typename F>
+__global__ void for_each_element_kernel(Loop<N> loop, int64_t n, F f) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x) {
+    int64_t off[N];
+    loop_offsets(loop, i, off);
+    char* ptr[N];
+    for (int k = 0; k < N; ++k) ptr[k] = loop.data[k] + off[k];
+    f(ptr);
+  }
+}
+
+// The elementwise engine (the GPU's kernels::cpu::for_each_element): f is a
+// functor with `__device__ void operator()(char* const* ptrs) const`.
+template <int N, typename F>
+void for_each_element(const Loop<N>& loop, F f, const char* name) {
+  const int64_t n = loop.numel();
+  if (n == 0) return;
+  for_each_element_kernel<N, F><<<grid_for(n), kThreads, 0, current_stream()>>>(loop, n, f);
+  check_launch(name);
+}
+
 }  // namespace striate::kernels::cuda
