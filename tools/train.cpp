@@ -53,6 +53,13 @@ std::string fixed(double value, int decimals) {
   return buf;
 }
 
+// A scheduled learning rate to read, not to round-trip: 0.00012, not 0.00011999999999999988.
+std::string significant(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", value);
+  return buf;
+}
+
 // A setting that decides what the run computes. Each is saved in the
 // checkpoint ("train.<name>"), and --resume takes it from there: given again
 // on the command line it must agree.
@@ -310,7 +317,7 @@ int TrainCommand::run() {
     run_seconds += r.train.seconds + r.test.seconds;
     std::cout << "epoch " << r.epoch << "/" << epochs_ << "  train loss " << fixed(r.train.loss, 4) << " acc "
               << percent(r.train.accuracy) << "  test loss " << fixed(r.test.loss, 4) << " acc "
-              << percent(r.test.accuracy) << "  lr " << format_number(r.lr) << "  "
+              << percent(r.test.accuracy) << "  lr " << significant(r.lr) << "  "
               << fixed(r.train.seconds + r.test.seconds, 1) << " s  "
               << format_count(r.train.seconds > 0 ? r.train.samples / r.train.seconds : 0) << " img/s\n"
               << std::flush;

@@ -100,7 +100,7 @@ class Event {
 };
 
 // The caching allocator of a device (-1: the current one). See
-// docs/memory.md and STRIATE_CUDA_ALLOC_CONF.
+// docs/cuda.md and STRIATE_CUDA_ALLOC_CONF.
 MemoryStats memory_stats(int device = -1);
 void reset_peak_memory_stats(int device = -1);
 // Gives cached memory that no tensor uses back to the driver, on every device.

@@ -9,6 +9,10 @@ namespace striate::cuda::detail {
 
 [[noreturn]] void throw_cuda_error(cudaError_t err, const char* call, const char* file, int line);
 
+// The answer of cudaStreamQuery / cudaEventQuery: false for "not ready yet"
+// (clearing that error), true when done; any other error throws.
+bool query_done(cudaError_t err, const char* call);
+
 // Throws DeviceError unless `index` names a GPU of this machine; -1 means
 // the current device. Returns the resolved index.
 int check_device(int index, const char* what);

@@ -19,6 +19,17 @@ namespace striate {
 namespace memory {
 namespace {
 
+// cudaMalloc-like results: the pointer, or nullptr when the device is full
+// (the cache then frees and retries); other errors throw.
+void* pointer_or_null(cudaError_t err, void* ptr, const char* call) {
+  if (err == cudaErrorMemoryAllocation) {
+    cudaGetLastError();
+    return nullptr;
+  }
+  if (err != cudaSuccess) cuda::detail::throw_cuda_error(err, call, __FILE__, __LINE__);
+  return ptr;
+}
+
 // Events recorded by the caches on user streams.
 class EventCalls {
  protected:
@@ -29,13 +40,7 @@ class EventCalls {
     return reinterpret_cast<EventId>(event);
   }
   static bool done(EventId event) {
-    const cudaError_t err = cudaEventQuery(reinterpret_cast<cudaEvent_t>(event));
-    if (err == cudaErrorNotReady) {
-      cudaGetLastError();
-      return false;
-    }
-    STRIATE_CUDA_CHECK(err);
-    return true;
+    return cuda::detail::query_done(cudaEventQuery(reinterpret_cast<cudaEvent_t>(event)), "cudaEventQuery");
   }
   static void destroy(EventId event) { cudaEventDestroy(reinterpret_cast<cudaEvent_t>(event)); }
 };
@@ -47,12 +52,7 @@ class CudaDeviceMemory final : public RawMemory, EventCalls {
     cuda::DeviceGuard guard(Device::cuda(device_));
     void* ptr = nullptr;
     const cudaError_t err = cudaMalloc(&ptr, nbytes);
-    if (err == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      return nullptr;
-    }
-    STRIATE_CUDA_CHECK(err);
-    return ptr;
+    return pointer_or_null(err, ptr, "cudaMalloc");
   }
   void deallocate(void* ptr) override {
     cuda::DeviceGuard guard(Device::cuda(device_));
@@ -76,12 +76,7 @@ class PinnedHostMemory final : public RawMemory, EventCalls {
   void* allocate(size_t nbytes) override {
     void* ptr = nullptr;
     const cudaError_t err = cudaHostAlloc(&ptr, nbytes, cudaHostAllocDefault);
-    if (err == cudaErrorMemoryAllocation) {
-      cudaGetLastError();
-      return nullptr;
-    }
-    STRIATE_CUDA_CHECK(err);
-    return ptr;
+    return pointer_or_null(err, ptr, "cudaHostAlloc");
   }
   void deallocate(void* ptr) override { STRIATE_CUDA_CHECK(cudaFreeHost(ptr)); }
   EventId record_event(StreamId stream) override {

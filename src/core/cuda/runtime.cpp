@@ -22,6 +22,15 @@ void throw_cuda_error(cudaError_t err, const char* call, const char* file, int l
                                               ") from ", call, " at ", file, ":", line));
 }
 
+bool query_done(cudaError_t err, const char* call) {
+  if (err == cudaErrorNotReady) {
+    cudaGetLastError();
+    return false;
+  }
+  if (err != cudaSuccess) throw_cuda_error(err, call, __FILE__, __LINE__);
+  return true;
+}
+
 int check_device(int index, const char* what) {
   const int count = device_count();
   STRIATE_CHECK(count > 0, DeviceError, what,
@@ -86,13 +95,7 @@ Stream Stream::create(int device) {
 }
 
 bool Stream::query() const {
-  const cudaError_t err = cudaStreamQuery(static_cast<cudaStream_t>(handle_));
-  if (err == cudaErrorNotReady) {
-    cudaGetLastError();
-    return false;
-  }
-  STRIATE_CUDA_CHECK(err);
-  return true;
+  return detail::query_done(cudaStreamQuery(static_cast<cudaStream_t>(handle_)), "cudaStreamQuery");
 }
 
 void Stream::synchronize() const { STRIATE_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_))); }
@@ -154,14 +157,7 @@ void Event::record(const Stream& stream) {
 }
 
 bool Event::query() const {
-  if (impl_->event == nullptr) return true;
-  const cudaError_t err = cudaEventQuery(impl_->event);
-  if (err == cudaErrorNotReady) {
-    cudaGetLastError();
-    return false;
-  }
-  STRIATE_CUDA_CHECK(err);
-  return true;
+  return impl_->event == nullptr || detail::query_done(cudaEventQuery(impl_->event), "cudaEventQuery");
 }
 
 void Event::synchronize() const {

@@ -12,6 +12,7 @@ namespace striate::memory {
 // order; a free block is in its pool, an allocated one in `allocated_`, a
 // pending one (released, waiting on events) in neither.
 struct CachingAllocator::Block {
+  Block(char* p, size_t n, StreamId s, Pool* in) : ptr(p), size(n), stream(s), pool(in) {}
   char* ptr;
   size_t size;
   StreamId stream;
@@ -179,22 +180,21 @@ void CachingAllocator::release_block(Block* block) {
   Pool& pool = *block->pool;
   // Merge the later block into the earlier, so a segment's first block
   // (the one `segments_` holds) is never the one deleted.
+  auto absorb_next = [](Block* b) {
+    Block* next = b->next;
+    b->size += next->size;
+    b->next = next->next;
+    if (b->next != nullptr) b->next->prev = b;
+    delete next;
+  };
   if (block->prev != nullptr && block->prev->is_free()) {
-    Block* prev = block->prev;
-    pool.erase(prev);
-    prev->size += block->size;
-    prev->next = block->next;
-    if (prev->next != nullptr) prev->next->prev = prev;
-    delete block;
-    block = prev;
+    block = block->prev;
+    pool.erase(block);
+    absorb_next(block);
   }
   if (block->next != nullptr && block->next->is_free()) {
-    Block* next = block->next;
-    pool.erase(next);
-    block->size += next->size;
-    block->next = next->next;
-    if (block->next != nullptr) block->next->prev = block;
-    delete next;
+    pool.erase(block->next);
+    absorb_next(block);
   }
   pool.insert(block);
   if (!config_.caching) release_free_segments();

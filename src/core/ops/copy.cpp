@@ -45,21 +45,27 @@ static bool partially_overlaps(const Tensor& dst, const Tensor& src) {
          static_cast<size_t>(s0) * se < static_cast<size_t>(d1 + 1) * de;
 }
 
-// Bytes cross between devices only as one contiguous buffer of one dtype;
-// striding, broadcasting and conversion happen on one side, with that
-// device's copy kernel.
+// Bytes cross between devices only as one dense buffer of one dtype, laid
+// out as the destination wants it; any other striding, broadcasting or
+// conversion happens on one side, with that device's copy kernel.
 void copy_across_devices(const Tensor& dst, const Tensor& src, bool non_blocking) {
+  auto transfer = [](const Tensor& to, const Tensor& from, bool async) {
+    kernels::transfer({to.data_ptr(), to.device(), from.data_ptr(), from.device(), from.nbytes(), async});
+  };
   Tensor from = src.expand(dst.sizes());
-  if (!from.is_contiguous()) {
+  const bool dense = dst.is_contiguous() || dst.is_contiguous(MemoryFormat::ChannelsLast);
+  if (!(dense && from.strides() == dst.strides()) && !from.is_contiguous()) {
     Tensor packed = empty(dst.sizes(), TensorOptions().dtype(from.dtype()).device(from.device()));
     copy_raw(packed, from);
     from = packed;
   }
-  const bool direct = dst.is_contiguous() && dst.dtype() == src.dtype();
-  Tensor to = direct ? dst : empty(dst.sizes(), TensorOptions().dtype(from.dtype()).device(dst.device()));
-  kernels::transfer({to.data_ptr(), to.device(), from.data_ptr(), from.device(), from.nbytes(),
-                     non_blocking && direct});
-  if (!direct) copy_raw(dst, to);
+  if (dst.dtype() == from.dtype() && dense && from.strides() == dst.strides()) {
+    transfer(dst, from, non_blocking);
+    return;
+  }
+  Tensor staged = empty(dst.sizes(), TensorOptions().dtype(from.dtype()).device(dst.device()));
+  transfer(staged, from, /*async=*/false);
+  copy_raw(dst, staged);
 }
 
 void copy_raw(const Tensor& dst, const Tensor& src) {
@@ -155,7 +161,7 @@ Tensor Tensor::to(Device d, bool non_blocking, bool copy) const {
   // run behind the host, as in PyTorch.
   const MemoryFormat fmt = suggest_memory_format();
   Tensor out = empty(sizes(), TensorOptions().dtype(dtype()).device(d), fmt);
-  ops::copy_across_devices(out, is_contiguous(fmt) ? *this : contiguous(fmt), non_blocking);
+  ops::copy_across_devices(out, *this, non_blocking);
   if (autograd::any_requires_grad({*this})) {
     const Device from = device();
     autograd::record("ToCopyBackward", {*this}, {out}, [from](const TensorList& g) { return TensorList{g[0].to(from)}; });
