@@ -160,13 +160,16 @@ if ((built && gpu_test_count > 0)); then
     note "compute-sanitizer: skipped (no GPU)"
   else
     # Without caching every tensor is its own cudaMalloc, so memcheck sees
-    # each one's exact bounds.
+    # each one's exact bounds. Sanitized runs are 10-100x slower: each gets
+    # its own, shorter limit so that one slow binary cannot eat a lent GPU's time.
+    step_timeout="${STRIATE_SANITIZER_TIMEOUT:-300}"
     for binary in "${gpu_binaries[@]}"; do
       [[ -x "$binary" ]] || continue
       STRIATE_CUDA_ALLOC_CONF=caching:0 step "memcheck-$(basename "$binary")" "$sanitizer" --tool memcheck \
         --error-exitcode 1 --leak-check full "$binary"
       step "racecheck-$(basename "$binary")" "$sanitizer" --tool racecheck --error-exitcode 1 "$binary"
     done
+    step_timeout="${STRIATE_GPU_STEP_TIMEOUT:-1800}"
   fi
 elif ((built)); then
   note "compute-sanitizer: skipped (no GPU tests yet)"

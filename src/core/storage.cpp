@@ -22,9 +22,10 @@ class CpuAllocator final : public Allocator {
 
 }  // namespace
 
-Allocator& allocator_for(const Device& device) {
+Allocator& allocator_for(const Device& device, bool pinned) {
   static CpuAllocator cpu;
   if (device.is_cuda()) return memory::cuda_allocator(device.index());
+  if (pinned) return memory::pinned_host_allocator();
   return cpu;
 }
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "striate/core/autograd.h"
+#include "striate/core/device.h"
 #include "striate/core/error.h"
 #include "striate/core/ops/factory.h"
 #include "striate/data/random.h"
@@ -76,7 +77,9 @@ class EpochRun {
         options_(options),
         epoch_(epoch),
         order_(std::move(order)),
-        num_batches_(batches_for(static_cast<int64_t>(order_.size()), options)) {
+        num_batches_(batches_for(static_cast<int64_t>(order_.size()), options)),
+        // As in PyTorch, pin_memory without a GPU is ignored: there is nothing to copy to.
+        pin_(options.pin_memory() && cuda::is_available()) {
     const int64_t workers = options_.num_workers();
     window_ = std::max(workers, workers * options_.prefetch_factor());
     workers_.reserve(static_cast<size_t>(workers));
@@ -147,6 +150,10 @@ class EpochRun {
       examples.push_back(dataset_->get(order_[static_cast<size_t>(i)], context));
     }
     Batch batch = collate(examples);
+    if (pin_) {
+      batch.data = batch.data.pin_memory();
+      if (batch.target.defined()) batch.target = batch.target.pin_memory();
+    }
     batch.indices.assign(order_.begin() + begin, order_.begin() + end);
     batch.epoch = epoch_;
     batch.index = b;
@@ -214,6 +221,7 @@ class EpochRun {
   const int64_t epoch_;
   const std::vector<int64_t> order_;
   const int64_t num_batches_;
+  const bool pin_;
   int64_t window_ = 0;
 
   mutable std::mutex mutex_;

@@ -216,9 +216,12 @@ TEST(Device, CudaWithoutAGpuIsAClearError) {
            [] { cuda::current_stream(); },
            [] { cuda::synchronize(); },
            [] { cuda::DeviceGuard guard(Device::cuda(0)); },
+           [] { ones({2}).pin_memory(); },
+           [] { empty({2}, TensorOptions().pinned_memory(true)); },
        }) {
     const std::string msg = message(call);
     EXPECT_NE(msg.find(why), std::string::npos) << msg;
   }
   cuda::DeviceGuard on_cpu(Device::cpu());  // a CPU guard is a no-op anywhere
+  EXPECT_FALSE(ones({2}).is_pinned());
 }

@@ -113,6 +113,24 @@ TEST(CudaCopy, NonBlockingCopiesAreOrderedOnTheStream) {
   expect_identical(back, host);
 }
 
+TEST(CudaCopy, PinnedTensorsCopyAsynchronously) {
+  STRIATE_REQUIRE_GPU();
+  Tensor host = sample(kFloat, {3, 1 << 16});
+  Tensor pinned = host.pin_memory();
+  EXPECT_TRUE(pinned.is_pinned());
+  EXPECT_FALSE(host.is_pinned());
+  EXPECT_TRUE(pinned.pin_memory().is_same(pinned));
+  EXPECT_GE(cuda::host_memory_stats().allocated_bytes, static_cast<int64_t>(pinned.nbytes()));
+  expect_identical(pinned, host);
+  Tensor gpu = pinned.to(kGpu, /*non_blocking=*/true);
+  pinned = Tensor();  // freed while the copy may still read it: the cache must wait
+  Tensor reuse = sample(kFloat, {3, 1 << 16}).pin_memory();  // same size: the block the copy used, once it is done
+  cuda::current_stream().synchronize();
+  expect_identical(gpu.cpu(), host);
+  EXPECT_THROW(empty({2}, TensorOptions().device(kGpu).pinned_memory(true)), DeviceError);
+  EXPECT_THROW(gpu.pin_memory(), DeviceError);
+}
+
 TEST(CudaCopy, WorkOnASideStreamStaysOnIt) {
   STRIATE_REQUIRE_GPU();
   cuda::Stream side = cuda::Stream::create();

@@ -62,6 +62,24 @@ TEST(DataLoader, BatchesInOrderWithoutShuffle) {
   EXPECT_TRUE(too_big.begin() == too_big.end());
 }
 
+// Pinned batches on a machine with a GPU; without one the option is
+// ignored, as in PyTorch, and the batches are the same either way.
+TEST(DataLoader, PinMemoryPinsBatchesWhenAGpuIsPresent) {
+  auto ds = std::make_shared<CountingDataset>(6);
+  DataLoader plain_loader(ds, DataLoaderOptions(4));
+  DataLoader pinned_loader(ds, DataLoaderOptions(4).pin_memory(true).num_workers(2));
+  const auto plain = collect(plain_loader);
+  const auto pinned = collect(pinned_loader);
+  ASSERT_EQ(pinned.size(), plain.size());
+  for (size_t b = 0; b < plain.size(); ++b) {
+    EXPECT_EQ(pinned[b].data.is_pinned(), cuda::is_available());
+    EXPECT_EQ(pinned[b].target.is_pinned(), cuda::is_available());
+    const std::vector<float> expected = plain[b].data.to_vector<float>();
+    EXPECT_EQ(pinned[b].data.to_vector<float>(), expected);
+    EXPECT_FALSE(plain[b].data.is_pinned());
+  }
+}
+
 TEST(DataLoader, ShuffleIsAPermutationFixedBySeedAndEpoch) {
   auto ds = std::make_shared<CountingDataset>(50);
   DataLoader a(ds, DataLoaderOptions(7).shuffle(true).seed(42));

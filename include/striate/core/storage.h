@@ -25,25 +25,27 @@ class Allocator {
 };
 
 // The allocator for a device; the CPU one returns 64-byte-aligned memory.
-Allocator& allocator_for(const Device& device);
+// `pinned`: page-locked host memory from the CUDA backend's host cache.
+Allocator& allocator_for(const Device& device, bool pinned = false);
 
 class Storage {
  public:
-  Storage(DataPtr data, size_t nbytes, Device device)
-      : data_(std::move(data)), nbytes_(nbytes), device_(device) {}
+  Storage(DataPtr data, size_t nbytes, Device device, bool pinned = false)
+      : data_(std::move(data)), nbytes_(nbytes), device_(device), pinned_(pinned) {}
   ~Storage() {
     if (data_.deleter && data_.ptr) data_.deleter(data_.ptr);
   }
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
 
-  static std::shared_ptr<Storage> allocate(size_t nbytes, Device device) {
-    return std::make_shared<Storage>(allocator_for(device).allocate(nbytes), nbytes, device);
+  static std::shared_ptr<Storage> allocate(size_t nbytes, Device device, bool pinned = false) {
+    return std::make_shared<Storage>(allocator_for(device, pinned).allocate(nbytes), nbytes, device, pinned);
   }
 
   void* data() const { return data_.ptr; }
   size_t nbytes() const { return nbytes_; }
   const Device& device() const { return device_; }
+  bool is_pinned() const { return pinned_; }
 
   // Bumped by every in-place write, so autograd can tell when a tensor it
   // saved for backward has been overwritten since (shared by all views).
@@ -54,6 +56,7 @@ class Storage {
   DataPtr data_;
   size_t nbytes_;
   Device device_;
+  bool pinned_;
   std::atomic<uint32_t> version_{0};
 };
 

@@ -89,6 +89,10 @@ class Tensor {
   Tensor to(const TensorOptions& opts, bool non_blocking = false, bool copy = false) const;
   Tensor cpu() const { return to(Device::cpu()); }
   Tensor cuda(int index = 0) const { return to(Device::cuda(index)); }
+  // A copy in page-locked host memory (itself when already pinned), which
+  // to(cuda, /*non_blocking=*/true) copies without blocking the host. Needs a GPU.
+  Tensor pin_memory() const;
+  bool is_pinned() const;
   Tensor contiguous(MemoryFormat fmt = MemoryFormat::Contiguous) const;
   Tensor clone(MemoryFormat fmt = MemoryFormat::Preserve) const;
   Tensor& copy_(const Tensor& src);   // broadcasting, converting copy

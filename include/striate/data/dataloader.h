@@ -40,10 +40,9 @@ struct DataLoaderOptions {
   DataLoaderOptions& num_workers(int64_t v) { num_workers_ = v; return *this; }
   // Batches each worker may have ready or in progress ahead of the consumer.
   DataLoaderOptions& prefetch_factor(int64_t v) { prefetch_factor_ = v; return *this; }
-  // Accepted for LibTorch/PyTorch compatibility but a no-op for now: batches
-  // are ordinary pageable host memory. The CUDA backend will make this
-  // allocate batches from the pinned host allocator so that
-  // batch.data.to(device, /*non_blocking=*/true) overlaps the copy.
+  // Batches in pinned host memory, so that batch.data.to(device,
+  // /*non_blocking=*/true) does not block the host. Ignored, as in PyTorch,
+  // when no GPU is available.
   DataLoaderOptions& pin_memory(bool v) { pin_memory_ = v; return *this; }
 
   int64_t batch_size() const { return batch_size_; }

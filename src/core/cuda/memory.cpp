@@ -98,12 +98,16 @@ class PinnedHostMemory final : public RawMemory, EventCalls {
 // Hands CachingAllocator blocks to Storage, on the current stream.
 class CachedAllocator final : public Allocator {
  public:
+  // Pinned blocks belong to no real stream, so that every GPU stream that
+  // uses one, the default stream included, counts as another stream.
+  static constexpr StreamId kHostStream = ~StreamId{0};
+
   CachedAllocator(std::unique_ptr<RawMemory> raw, int device)
       : cache(std::move(raw), AllocatorConfig::from_env()), device_(device) {}
   DataPtr allocate(size_t nbytes) override {
     // Host memory has no stream of its own: it is ordered by the copies that
     // use it, which record_stream on their streams.
-    const StreamId stream = device_ >= 0 ? cuda::current_stream(device_).id() : 0;
+    const StreamId stream = device_ >= 0 ? cuda::current_stream(device_).id() : kHostStream;
     void* ptr = cache.allocate(nbytes, stream);
     CachingAllocator* owner = &cache;
     return {ptr, [owner](void* p) { owner->free(p); }};
@@ -139,6 +143,9 @@ CachedAllocator& host_cache() {
 
 Allocator& cuda_allocator(int device) { return device_cache(device); }
 Allocator& pinned_host_allocator() { return host_cache(); }
+void record_pinned_use(const void* block, int device) {
+  host_cache().cache.record_stream(const_cast<void*>(block), cuda::current_stream(device).id());
+}
 
 }  // namespace memory
 
@@ -174,6 +181,7 @@ using cuda::detail::throw_no_cuda;
 namespace memory {
 Allocator& cuda_allocator(int) { throw_no_cuda("CUDA allocator"); }
 Allocator& pinned_host_allocator() { throw_no_cuda("pinned host allocator"); }
+void record_pinned_use(const void*, int) { throw_no_cuda("pinned host allocator"); }
 }  // namespace memory
 namespace cuda {
 MemoryStats memory_stats(int) { throw_no_cuda("cuda::memory_stats"); }

@@ -12,5 +12,8 @@ Allocator& cuda_allocator(int device);
 
 // Page-locked host memory (for asynchronous copies) from its own cache.
 Allocator& pinned_host_allocator();
+// The pinned block starting at `block` is used by work queued on the current
+// stream of cuda:`device`: the cache keeps it until that work is done.
+void record_pinned_use(const void* block, int device);
 
 }  // namespace striate::memory

@@ -1,5 +1,6 @@
 // Copies and conversions: contiguous, clone, to, copy_, fill_, and the
 // in-place machinery every op_ shares.
+#include "core/memory/device_allocators.h"
 #include "core/ops/internal.h"
 #include "kernels/copy.h"
 #include "striate/core/ops/factory.h"
@@ -51,6 +52,12 @@ static bool partially_overlaps(const Tensor& dst, const Tensor& src) {
 void copy_across_devices(const Tensor& dst, const Tensor& src, bool non_blocking) {
   auto transfer = [](const Tensor& to, const Tensor& from, bool async) {
     kernels::transfer({to.data_ptr(), to.device(), from.data_ptr(), from.device(), from.nbytes(), async});
+    // A pinned buffer freed while an asynchronous copy still uses it must
+    // not be handed out again before the copy is done.
+    if (!async) return;
+    const Device gpu = to.is_cuda() ? to.device() : from.device();
+    for (const Tensor* host : {&to, &from})
+      if (host->is_pinned()) memory::record_pinned_use(host->storage()->data(), gpu.index());
   };
   Tensor from = src.expand(dst.sizes());
   const bool dense = dst.is_contiguous() || dst.is_contiguous(MemoryFormat::ChannelsLast);
@@ -166,6 +173,19 @@ Tensor Tensor::to(Device d, bool non_blocking, bool copy) const {
     const Device from = device();
     autograd::record("ToCopyBackward", {*this}, {out}, [from](const TensorList& g) { return TensorList{g[0].to(from)}; });
   }
+  return out;
+}
+
+bool Tensor::is_pinned() const { return defined() && storage()->is_pinned(); }
+
+Tensor Tensor::pin_memory() const {
+  ops::check_defined(*this, "pin_memory", "self");
+  STRIATE_CHECK(is_cpu(), DeviceError, "pin_memory: only CPU tensors can be pinned, got a ", device(), " tensor");
+  if (is_pinned()) return *this;
+  Tensor out = empty(sizes(), TensorOptions().dtype(dtype()).pinned_memory(true), suggest_memory_format());
+  ops::copy_raw(out, *this);
+  if (autograd::any_requires_grad({*this}))
+    autograd::record("PinMemoryBackward", {*this}, {out}, [](const TensorList& g) { return TensorList{g[0]}; });
   return out;
 }
 

@@ -30,7 +30,10 @@ Tensor empty_strided(const Shape& sizes, const Shape& strides, const TensorOptio
   int64_t extent = shape_numel(sizes) == 0 ? 0 : 1;
   for (size_t i = 0; i < sizes.size() && extent; ++i) extent += (sizes[i] - 1) * strides[i];
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = Storage::allocate(static_cast<size_t>(extent) * element_size(options.dtype()), options.device());
+  STRIATE_CHECK(!options.pinned_memory() || options.device().is_cpu(), DeviceError,
+                "empty: only CPU tensors can be pinned, got device ", options.device());
+  impl->storage = Storage::allocate(static_cast<size_t>(extent) * element_size(options.dtype()), options.device(),
+                                    options.pinned_memory());
   impl->sizes = sizes;
   impl->strides = strides;
   impl->dtype = options.dtype();
