@@ -18,6 +18,19 @@ enum class BinaryOp : uint8_t {
 
 constexpr bool writes_bool(BinaryOp op) { return op >= BinaryOp::Eq; }
 
+// Integer power by squaring, shared by the CPU and CUDA kernels; the op
+// layer rejects negative exponents.
+template <typename A>
+STRIATE_HOST_DEVICE inline A int_pow(A base, A exp) {
+  A result = 1;
+  while (exp > 0) {
+    if (exp & 1) result = static_cast<A>(result * base);
+    base = static_cast<A>(base * base);
+    exp >>= 1;
+  }
+  return result;
+}
+
 struct BinaryParams {
   Loop<3> loop;  // out, a, b
   BinaryOp op;

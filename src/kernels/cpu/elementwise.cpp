@@ -51,18 +51,6 @@ bool is_nan(A v) {
   else return false;
 }
 
-// Integer power by squaring; the op layer rejects negative exponents.
-template <typename A>
-A int_pow(A base, A exp) {
-  A result = 1;
-  while (exp > 0) {
-    if (exp & 1) result = static_cast<A>(result * base);
-    base = static_cast<A>(base * base);
-    exp >>= 1;
-  }
-  return result;
-}
-
 template <typename T>
 void binary_typed(const BinaryParams& p) {
   using A = acc_t<T>;

@@ -15,17 +15,6 @@ __device__ __forceinline__ bool is_nan(A v) {
   else return false;
 }
 
-template <typename A>
-__device__ __forceinline__ A int_pow(A base, A exp) {
-  A result = 1;
-  while (exp > 0) {
-    if (exp & 1) result = static_cast<A>(result * base);
-    base = static_cast<A>(base * base);
-    exp >>= 1;
-  }
-  return result;
-}
-
 template <typename T, BinaryOp OP>
 struct BinaryElement {
   using A = device_acc_t<T>;
