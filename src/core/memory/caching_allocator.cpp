@@ -77,7 +77,6 @@ void* CachingAllocator::allocate(size_t nbytes, StreamId stream) {
   stats_.allocated_bytes += static_cast<int64_t>(block->size);
   stats_.allocated_bytes_peak = std::max(stats_.allocated_bytes_peak, stats_.allocated_bytes);
   stats_.requested_bytes += static_cast<int64_t>(nbytes);
-  stats_.allocations += 1;
   stats_.num_allocs += 1;
   count_active(static_cast<int64_t>(block->size));
   return block->ptr;
@@ -115,7 +114,6 @@ CachingAllocator::Block* CachingAllocator::allocate_segment(Pool& pool, size_t s
   }
   auto* block = new Block{static_cast<char*>(ptr), bytes, stream, &pool};
   segments_.insert(block);
-  stats_.segments += 1;
   stats_.num_device_allocs += 1;
   count_reserved(static_cast<int64_t>(bytes));
   return block;
@@ -150,7 +148,6 @@ void CachingAllocator::free(void* ptr) {
   block->allocated = false;
   stats_.allocated_bytes -= static_cast<int64_t>(block->size);
   stats_.requested_bytes -= static_cast<int64_t>(block->requested);
-  stats_.allocations -= 1;
   stats_.num_frees += 1;
   block->requested = 0;
 
@@ -224,7 +221,6 @@ void CachingAllocator::release_free_segments() {
     }
     head->pool->erase(head);
     raw_->deallocate(head->ptr);
-    stats_.segments -= 1;
     stats_.num_device_frees += 1;
     count_reserved(-static_cast<int64_t>(head->size));
     delete head;
@@ -248,7 +244,7 @@ void CachingAllocator::throw_out_of_memory(size_t requested, size_t segment) {
   if (config_.caching) msg << ", which failed again after the cache gave back its free segments";
   msg << "; tensors hold " << format_bytes(stats_.allocated_bytes) << ", the cache reserves "
       << format_bytes(stats_.reserved_bytes) << " of which " << format_bytes(cached_free)
-      << " is free but fragmented or on other streams. Stats: " << stats_
+      << " is free but fragmented or on other streams. Stats: " << stats_locked()
       << ". Free tensors, use a smaller batch, or set STRIATE_CUDA_ALLOC_CONF=max_split_size_mb:N"
          " if fragmentation is the cause";
   throw OutOfMemoryError(msg.str());
@@ -266,7 +262,14 @@ void CachingAllocator::count_active(int64_t delta) {
 
 MemoryStats CachingAllocator::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stats_;
+  return stats_locked();
+}
+
+MemoryStats CachingAllocator::stats_locked() const {
+  MemoryStats s = stats_;
+  s.allocations = static_cast<int64_t>(allocated_.size());
+  s.segments = static_cast<int64_t>(segments_.size());
+  return s;
 }
 
 void CachingAllocator::reset_peak_stats() {

@@ -112,6 +112,7 @@ class CachingAllocator {
   void wait_for_all_events();
   void release_free_segments();
   [[noreturn]] void throw_out_of_memory(size_t requested, size_t segment);
+  MemoryStats stats_locked() const;  // stats_ with the counts read off the containers
   void count_reserved(int64_t delta);
   void count_active(int64_t delta);
 
@@ -124,7 +125,7 @@ class CachingAllocator {
   // Released blocks waiting on events: event -> block, in recording order.
   std::vector<std::pair<EventId, Block*>> pending_events_;
   std::set<Block*> segments_;  // the first block of each segment
-  MemoryStats stats_;
+  MemoryStats stats_;  // allocations and segments are left 0: see stats_locked()
 };
 
 }  // namespace striate::memory

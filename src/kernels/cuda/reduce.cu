@@ -48,10 +48,17 @@ __device__ __forceinline__ sum_acc_t<T> widen(T v) {
   return static_cast<sum_acc_t<T>>(load_acc(v));
 }
 
-template <typename T, typename Out, typename Acc>
+template <typename Out, typename Acc>
 __device__ __forceinline__ Out finish_sum(Acc s, double scale) {
   if constexpr (std::is_floating_point_v<Acc>) return store_acc<Out>(static_cast<device_acc_t<Out>>(s * scale));
   else return static_cast<Out>(static_cast<int64_t>(s));
+}
+
+// The first element folded into output k = (o, i) when inner > 1; the rest
+// follow at a stride of `inner`.
+template <typename T>
+__device__ __forceinline__ const T* column_start(const T* in, const ReduceShape& s, int64_t k) {
+  return in + (k / s.inner) * s.reduce * s.inner + k % s.inner;
 }
 
 template <typename T>
@@ -62,7 +69,7 @@ __global__ void sum_rows_kernel(const T* in, sum_out_t<T>* out, ReduceShape s, d
     Acc acc = 0;
     for (int64_t r = threadIdx.x; r < s.reduce; r += blockDim.x) acc += widen(row[r]);
     acc = block_sum(acc);
-    if (threadIdx.x == 0) out[o] = finish_sum<T, sum_out_t<T>>(acc, scale);
+    if (threadIdx.x == 0) out[o] = finish_sum<sum_out_t<T>>(acc, scale);
   }
 }
 
@@ -71,11 +78,10 @@ __global__ void sum_columns_kernel(const T* in, sum_out_t<T>* out, ReduceShape s
   using Acc = sum_acc_t<T>;
   const int64_t outputs = s.outer * s.inner;
   for (int64_t k = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; k < outputs; k += int64_t{gridDim.x} * blockDim.x) {
-    const int64_t o = k / s.inner, i = k % s.inner;
-    const T* column = in + o * s.reduce * s.inner + i;
+    const T* column = column_start(in, s, k);
     Acc acc = 0;
     for (int64_t r = 0; r < s.reduce; ++r) acc += widen(column[r * s.inner]);
-    out[k] = finish_sum<T, sum_out_t<T>>(acc, scale);
+    out[k] = finish_sum<sum_out_t<T>>(acc, scale);
   }
 }
 
@@ -108,8 +114,7 @@ __global__ void var_columns_kernel(const T* in, T* out, ReduceShape s, double di
   using Acc = sum_acc_t<T>;
   const int64_t outputs = s.outer * s.inner;
   for (int64_t k = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; k < outputs; k += int64_t{gridDim.x} * blockDim.x) {
-    const int64_t o = k / s.inner, i = k % s.inner;
-    const T* column = in + o * s.reduce * s.inner + i;
+    const T* column = column_start(in, s, k);
     Acc acc = 0;
     for (int64_t r = 0; r < s.reduce; ++r) acc += widen(column[r * s.inner]);
     const Acc mu = acc / static_cast<Acc>(s.reduce);
@@ -186,8 +191,7 @@ __global__ void arg_columns_kernel(ArgReduceParams p) {
   const ReduceShape s = p.shape;
   const int64_t outputs = s.outer * s.inner;
   for (int64_t k = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; k < outputs; k += int64_t{gridDim.x} * blockDim.x) {
-    const int64_t o = k / s.inner, i = k % s.inner;
-    const T* column = in + o * s.reduce * s.inner + i;
+    const T* column = column_start(in, s, k);
     V best = load_acc(column[0]);
     int64_t best_i = 0;
     for (int64_t r = 1; r < s.reduce && !is_nan(best); ++r) {
