@@ -133,7 +133,8 @@ if ((built)); then
   if ((gpu_test_count == 0)); then
     note "GPU tests: none yet (no ctest test carries the label gpu)"
   else
-    step ctest-gpu ctest --test-dir "$build" --output-on-failure -L gpu --timeout 900
+    # Poisoned allocations (0xFF bytes: NaN) expose outputs a kernel leaves unwritten.
+    STRIATE_CUDA_ALLOC_CONF=poison:1 step ctest-gpu ctest --test-dir "$build" --output-on-failure -L gpu --timeout 900
     # Tests that skip print "[  SKIPPED ]"; on a GPU machine that is worth knowing.
     skipped=$(grep -c '\[  SKIPPED \]' "$out/ctest-gpu.log" || true)
     note "GPU tests: $gpu_test_count, of which skipped: $skipped"
@@ -165,7 +166,7 @@ if ((built && gpu_test_count > 0)); then
     step_timeout="${STRIATE_SANITIZER_TIMEOUT:-300}"
     for binary in "${gpu_binaries[@]}"; do
       [[ -x "$binary" ]] || continue
-      STRIATE_CUDA_ALLOC_CONF=caching:0 step "memcheck-$(basename "$binary")" "$sanitizer" --tool memcheck \
+      STRIATE_CUDA_ALLOC_CONF=caching:0,poison:1 step "memcheck-$(basename "$binary")" "$sanitizer" --tool memcheck \
         --error-exitcode 1 --leak-check full "$binary"
       step "racecheck-$(basename "$binary")" "$sanitizer" --tool racecheck --error-exitcode 1 "$binary"
     done

@@ -136,6 +136,7 @@ class TrainCommand : public Command {
   }
 
   void validate() const;
+  Device resolve_device() const;
   void reconcile_with_checkpoint(const io::Checkpoint& checkpoint);
   io::Metadata settings_metadata() const;
   std::unique_ptr<optim::Optimizer> make_optimizer(nn::Module& model) const;
@@ -189,6 +190,22 @@ void TrainCommand::validate() const {
   if (resume_ && force_) fail("--resume and --force contradict each other");
 }
 
+// --device as a Device, refused with the reason when this machine or build cannot run it.
+Device TrainCommand::resolve_device() const {
+  if (device_ == "cpu") return Device::cpu();
+  const std::string index = device_ == "cuda" ? "0" : device_.substr(5);
+  if (index.empty() || index.size() > 3 || index.find_first_not_of("0123456789") != std::string::npos)
+    throw UsageError("--device: expected cuda:<index>, got '" + device_ + "'");
+  const int i = std::stoi(index);
+  if (!cuda::is_compiled())
+    throw DeviceError("--device " + device_ + ": this build of Striate has no CUDA backend (configure with nvcc)");
+  if (cuda::device_count() == 0) throw DeviceError("--device " + device_ + ": no CUDA GPU is available");
+  if (i >= cuda::device_count())
+    throw DeviceError("--device " + device_ + ": this machine has " + std::to_string(cuda::device_count()) +
+                      " CUDA GPU(s)");
+  return Device::cuda(i);
+}
+
 io::Metadata TrainCommand::settings_metadata() const {
   io::Metadata info;
   for (const Setting& s : settings_) info["train." + s.name] = s.get();
@@ -237,9 +254,7 @@ std::unique_ptr<optim::LRScheduler> TrainCommand::make_scheduler(optim::Optimize
 
 int TrainCommand::run() {
   validate();
-  if (device_ != "cpu")
-    throw DeviceError("--device " + device_ +
-                      ": the CUDA backend is not part of Striate yet; train on the CPU with --device cpu");
+  const Device device = resolve_device();
   if (out_.empty()) out_ = "runs/" + model_ + "-" + dataset_;
   const std::string checkpoint_path = (fs::path(out_) / "checkpoint.safetensors").string();
 
@@ -261,14 +276,19 @@ int TrainCommand::run() {
   manual_seed(seed_);
   const DatasetSplits splits = load_dataset({dataset_, data_root_, true, augment_, limit_});
   auto model = make_model(model_, splits.channels, splits.num_classes, splits.image_size);
+  model->to(device);  // before the optimizer takes the parameters
   auto optimizer = make_optimizer(*model);
-  data::DataLoader train_loader(splits.train,
-                                data::DataLoaderOptions(batch_size_).shuffle(true).seed(seed_).num_workers(workers_));
+  // Batches for a GPU come in page-locked memory, so their copies are asynchronous.
+  const bool pin = device.is_cuda();
+  data::DataLoader train_loader(
+      splits.train,
+      data::DataLoaderOptions(batch_size_).shuffle(true).seed(seed_).num_workers(workers_).pin_memory(pin));
   data::DataLoader test_loader(splits.test, data::DataLoaderOptions(std::max<int64_t>(batch_size_, 256))
-                                                .num_workers(std::min<int64_t>(workers_, 1)));
+                                                .num_workers(std::min<int64_t>(workers_, 1))
+                                                .pin_memory(pin));
   auto scheduler = make_scheduler(*optimizer, train_loader.size());
 
-  train::Trainer trainer(*model, *optimizer, train_loader, &test_loader);
+  train::Trainer trainer(*model, *optimizer, train_loader, &test_loader, device);
   if (scheduler)
     trainer.set_scheduler(scheduler.get(),
                           scheduler_ == "onecycle" ? train::SchedulerStep::PerBatch : train::SchedulerStep::PerEpoch);
@@ -284,7 +304,7 @@ int TrainCommand::run() {
             << format_count(static_cast<double>(splits.test->size())) << " test images"
             << (augment_ ? ", augmented" : "") << "): " << epochs_ << " epochs, batch " << batch_size_ << ", "
             << optimizer_ << " lr " << format_number(lr_) << (scheduler_ != "none" ? " " + scheduler_ : "")
-            << ", cpu, seed " << seed_ << " -> " << out_ << "\n";
+            << ", " << device << ", seed " << seed_ << " -> " << out_ << "\n";
   if (resume_) std::cout << "resumed after epoch " << trainer.epoch() << " (step " << trainer.step() << ")\n";
   if (trainer.epoch() >= epochs_) {
     std::cout << "nothing to do: the run already has " << trainer.epoch() << " epochs\n";

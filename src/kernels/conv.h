@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "kernels/kernel.h"
 #include "striate/core/dtype.h"
@@ -44,6 +45,8 @@ using ConvGradWeightFn = void (*)(const ConvParams&, const void* input, const vo
 extern const Kernel<ConvForwardFn> conv2d_forward_kernel;
 extern const Kernel<ConvGradInputFn> conv2d_grad_input_kernel;
 extern const Kernel<ConvGradWeightFn> conv2d_grad_weight_kernel;
+// The shape of a convolution, as Auto's measurements are keyed.
+std::vector<int64_t> conv_key(const ConvParams& p);
 
 struct Im2colParams {
   DType dtype;
@@ -74,5 +77,38 @@ void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad
 void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
                         void* grad_bias);
 }  // namespace cpu
+
+// Hand-written CUDA convolutions (NCHW, f32/f64). The unsuffixed functions
+// pick a kernel for the problem: direct (a thread per output element, or a
+// block per weight element; for few channels and depthwise layers) or an
+// implicit GEMM (the rest). The suffixed ones are each kernel on its own, for
+// the tests and benchmarks that compare them.
+namespace cuda {
+void conv2d_forward(const ConvParams& p, const void* input, const void* weight, const void* bias, void* output);
+void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input);
+void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
+                        void* grad_bias);
+void conv2d_forward_direct(const ConvParams& p, const void* input, const void* weight, const void* bias,
+                           void* output);
+void conv2d_grad_input_direct(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input);
+void conv2d_grad_weight_direct(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
+                               void* grad_bias);
+void conv2d_forward_implicit_gemm(const ConvParams& p, const void* input, const void* weight, const void* bias,
+                                  void* output);
+void conv2d_grad_input_implicit_gemm(const ConvParams& p, const void* weight, const void* grad_output,
+                                     void* grad_input);
+void conv2d_grad_weight_implicit_gemm(const ConvParams& p, const void* input, const void* grad_output,
+                                      void* grad_weight, void* grad_bias);
+// grad_bias[o] = the sum of grad_output over batch and pixels (in double, as the CPU).
+void conv2d_grad_bias(const ConvParams& p, const void* grad_output, void* grad_bias);
+}  // namespace cuda
+
+// cuDNN convolutions (NCHW, f32/f64), algorithms found once per shape.
+namespace cudnn {
+void conv2d_forward(const ConvParams& p, const void* input, const void* weight, const void* bias, void* output);
+void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input);
+void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
+                        void* grad_bias);
+}  // namespace cudnn
 
 }  // namespace striate::kernels

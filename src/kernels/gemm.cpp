@@ -3,6 +3,7 @@
 
 namespace striate::kernels {
 
-const Kernel<GemmFn> gemm_kernel{"gemm", {&cpu::gemm, nullptr}};
+const Kernel<GemmFn> gemm_kernel{"gemm", {&cpu::gemm, STRIATE_CUDA_ENTRY(&cuda::gemm)},
+                                 STRIATE_CUBLAS_ENTRY(&cudnn::gemm), OpFamily::Gemm};
 
 }  // namespace striate::kernels

@@ -38,4 +38,15 @@ namespace cpu {
 void gemm(const GemmParams& p);
 }  // namespace cpu
 
+// The tiled CUDA kernel (cuda/gemm.cu), every dtype but bool.
+namespace cuda {
+void gemm(const GemmParams& p);
+}  // namespace cuda
+
+// cuBLAS (cudnn/gemm.cpp) for f32, f64, f16 and bf16; other dtypes, and sizes
+// above cuBLAS's 32-bit ints, run cuda::gemm.
+namespace cudnn {
+void gemm(const GemmParams& p);
+}  // namespace cudnn
+
 }  // namespace striate::kernels

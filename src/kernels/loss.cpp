@@ -3,9 +3,11 @@
 
 namespace striate::kernels {
 
-const Kernel<ClassLossForwardFn> class_loss_forward_kernel{"cross_entropy/nll_loss forward",
-                                                           {&cpu::class_loss_forward, nullptr}};
-const Kernel<ClassLossBackwardFn> class_loss_backward_kernel{"cross_entropy/nll_loss backward",
-                                                             {&cpu::class_loss_backward, nullptr}};
+const Kernel<ClassLossForwardFn> class_loss_forward_kernel{
+    "cross_entropy/nll_loss forward",
+    {&cpu::class_loss_forward, STRIATE_CUDA_ENTRY(&cuda::class_loss_forward)}};
+const Kernel<ClassLossBackwardFn> class_loss_backward_kernel{
+    "cross_entropy/nll_loss backward",
+    {&cpu::class_loss_backward, STRIATE_CUDA_ENTRY(&cuda::class_loss_backward)}};
 
 }  // namespace striate::kernels

@@ -34,7 +34,7 @@ struct ClassLossForwardParams {
   ClassLossArgs args;
   void* loss = nullptr;        // [outer, inner]: the loss of each sample, 0 where ignored
   void* logsumexp = nullptr;   // [outer, inner], from_logits only: kept for backward
-  double* totals = nullptr;    // [2]: sum of the losses, sum of w[y] over kept samples
+  double* totals = nullptr;    // [2]: sum of the losses, sum of w[y] over kept samples (written, not added to)
 };
 
 struct ClassLossBackwardParams {
@@ -54,5 +54,10 @@ namespace cpu {
 void class_loss_forward(const ClassLossForwardParams& p);
 void class_loss_backward(const ClassLossBackwardParams& p);
 }  // namespace cpu
+
+namespace cuda {
+void class_loss_forward(const ClassLossForwardParams& p);
+void class_loss_backward(const ClassLossBackwardParams& p);
+}  // namespace cuda
 
 }  // namespace striate::kernels

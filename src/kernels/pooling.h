@@ -1,6 +1,7 @@
 // Pooling kernels over contiguous [planes, H, W] blocks (planes = N * C of an
 // NCHW tensor; 1-D pooling is 2-D with H = 1), forward and backward, f32 and
 // f64 (the op layer computes f16/bf16 in f32 and converts ChannelsLast).
+// CPU kernels in cpu/pooling.cpp, CUDA ones in cuda/pooling.cu.
 //
 // Max-pooling indices are positions in the flattened H * W plane of the
 // input, as PyTorch returns them; backward scatters through them.
@@ -112,5 +113,15 @@ void adaptive_avg_pool2d(const AdaptivePool2dParams& p);
 void adaptive_avg_pool2d_backward(const AdaptiveAvgPool2dBackwardParams& p);
 void adaptive_max_pool2d(const AdaptivePool2dParams& p);
 }  // namespace cpu
+
+namespace cuda {
+void max_pool2d(const MaxPool2dParams& p);
+void max_pool_backward(const MaxPoolBackwardParams& p);
+void avg_pool2d(const AvgPool2dParams& p);
+void avg_pool2d_backward(const AvgPool2dBackwardParams& p);
+void adaptive_avg_pool2d(const AdaptivePool2dParams& p);
+void adaptive_avg_pool2d_backward(const AdaptiveAvgPool2dBackwardParams& p);
+void adaptive_max_pool2d(const AdaptivePool2dParams& p);
+}  // namespace cuda
 
 }  // namespace striate::kernels

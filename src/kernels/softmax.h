@@ -1,6 +1,6 @@
 // Softmax and log-softmax along one dim of a contiguous tensor viewed as
-// [outer, dim, inner], forward and backward (f32 and f64; the op layer
-// computes f16/bf16 in f32).
+// [outer, dim, inner], forward and backward (f32 and f64 on the CPU and the
+// GPU; the op layer computes f16/bf16 in f32).
 #pragma once
 
 #include <cstdint>
@@ -42,5 +42,10 @@ namespace cpu {
 void softmax(const SoftmaxParams& p);
 void softmax_backward(const SoftmaxBackwardParams& p);
 }  // namespace cpu
+
+namespace cuda {
+void softmax(const SoftmaxParams& p);
+void softmax_backward(const SoftmaxBackwardParams& p);
+}  // namespace cuda
 
 }  // namespace striate::kernels

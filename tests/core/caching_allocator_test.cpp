@@ -335,6 +335,8 @@ TEST(CachingAllocator, ParsesItsConfiguration) {
   EXPECT_TRUE(c.caching);
   EXPECT_FALSE(AllocatorConfig::parse("caching:0").caching);
   EXPECT_EQ(AllocatorConfig::parse("").max_split_size, SIZE_MAX);
+  EXPECT_FALSE(AllocatorConfig::parse("").poison);
+  EXPECT_TRUE(AllocatorConfig::parse("caching:0,poison:1").poison);
   auto message = [](const char* spec) {
     try {
       AllocatorConfig::parse(spec);
@@ -347,7 +349,8 @@ TEST(CachingAllocator, ParsesItsConfiguration) {
   EXPECT_EQ(message("caching:yes"), "STRIATE_CUDA_ALLOC_CONF: caching expects an integer, got 'yes'");
   EXPECT_EQ(message("caching:2"), "STRIATE_CUDA_ALLOC_CONF: caching expects 0 or 1, got 2");
   EXPECT_EQ(message("max_split_size_mb:8"), "STRIATE_CUDA_ALLOC_CONF: max_split_size_mb must be at least 21, got 8");
-  EXPECT_EQ(message("garbage:1"), "STRIATE_CUDA_ALLOC_CONF: unknown option 'garbage' (known: caching, max_split_size_mb)");
+  EXPECT_EQ(message("garbage:1"), "STRIATE_CUDA_ALLOC_CONF: unknown option 'garbage' (known: caching, max_split_size_mb, poison)");
+  EXPECT_EQ(message("poison:3"), "STRIATE_CUDA_ALLOC_CONF: poison expects 0 or 1, got 3");
 }
 
 TEST(CachingAllocator, FreeingAForeignOrFreedPointerIsAnError) {

@@ -36,7 +36,9 @@ striate_cli_test(eval_needs_checkpoint 2 "--checkpoint is required" eval)
 striate_cli_test(summary_bad_input 2 "--input: expected positive sizes" summary --model resnet50 --input 3x0x224)
 striate_cli_test(summary_unknown_model 2 "unknown model 'resnet51'" summary --model resnet51)
 # Requests that cannot be carried out: status 1.
-striate_cli_test(cuda_not_built 1 "CUDA backend is not part of Striate yet" train --device cuda --dataset fake)
+# No machine has 999 GPUs: refused here for want of a GPU (or of a CUDA build), there for the index.
+striate_cli_test(cuda_device_missing 1 "--device cuda:999: (this build|no CUDA GPU|this machine has)" train --device cuda:999 --dataset fake)
+striate_cli_test(cuda_bad_index 2 "--device: expected cuda:<index>, got 'cuda:x'" train --device cuda:x --dataset fake)
 striate_cli_test(missing_data 1 "train-images-idx3-ubyte" train --dataset mnist --data-root does/not/exist)
 striate_cli_test(missing_checkpoint 1 "no such file: nothing.safetensors" eval --checkpoint nothing.safetensors --dataset fake)
 striate_cli_test(resume_without_checkpoint 1 "no checkpoint to resume" train --resume --out runs/none)

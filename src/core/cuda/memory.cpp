@@ -109,6 +109,9 @@ class CachedAllocator final : public Allocator {
     // use it, which record_stream on their streams.
     const StreamId stream = device_ >= 0 ? cuda::current_stream(device_).id() : kHostStream;
     void* ptr = cache.allocate(nbytes, stream);
+    if (device_ >= 0 && cache.config().poison && ptr != nullptr)
+      STRIATE_CUDA_CHECK(cudaMemsetAsync(ptr, 0xFF, nbytes, static_cast<cudaStream_t>(
+                                                                cuda::current_stream(device_).native_handle())));
     CachingAllocator* owner = &cache;
     return {ptr, [owner](void* p) { owner->free(p); }};
   }

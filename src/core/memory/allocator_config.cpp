@@ -42,6 +42,10 @@ AllocatorConfig AllocatorConfig::parse(std::string_view spec) {
       const int64_t on = parse_integer(key, value);
       STRIATE_CHECK(on == 0 || on == 1, ValueError, "STRIATE_CUDA_ALLOC_CONF: caching expects 0 or 1, got ", on);
       config.caching = on == 1;
+    } else if (key == "poison") {
+      const int64_t on = parse_integer(key, value);
+      STRIATE_CHECK(on == 0 || on == 1, ValueError, "STRIATE_CUDA_ALLOC_CONF: poison expects 0 or 1, got ", on);
+      config.poison = on == 1;
     } else if (key == "max_split_size_mb") {
       const int64_t mb = parse_integer(key, value);
       // At or below a large segment, every large block would be "big".
@@ -51,7 +55,7 @@ AllocatorConfig AllocatorConfig::parse(std::string_view spec) {
       config.max_split_size = static_cast<size_t>(mb) << 20;
     } else {
       STRIATE_CHECK(false, ValueError, "STRIATE_CUDA_ALLOC_CONF: unknown option '", key,
-                    "' (known: caching, max_split_size_mb)");
+                    "' (known: caching, max_split_size_mb, poison)");
     }
   }
   return config;

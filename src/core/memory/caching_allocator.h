@@ -46,8 +46,13 @@ inline constexpr size_t kRoundLarge = 2 << 20;        // bigger ones round to 2 
 //   max_split_size_mb:N       blocks of N MiB or more are never split, so big
 //                             blocks are not carved up by small requests
 //                             (fights fragmentation); default unlimited
+//   poison:1                  fill every device allocation with 0xFF bytes
+//                             (NaN in every float type), so a kernel that
+//                             leaves part of its output unwritten shows it;
+//                             for the GPU tests; default 0
 struct AllocatorConfig {
   bool caching = true;
+  bool poison = false;
   size_t max_split_size = SIZE_MAX;
 
   // Throws ValueError naming the bad entry.

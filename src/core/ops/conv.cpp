@@ -156,8 +156,8 @@ Tensor convolution(const ConvOp& op, const Tensor& input, const Tensor& weight, 
   const Tensor x = x4.to(ct).contiguous(), w = w4.to(ct).contiguous();
   const Tensor b = bias.defined() ? bias.detach().to(ct).contiguous() : Tensor();
   Tensor out = empty({p.batch, p.out_channels, p.out_h, p.out_w}, x.options());
-  kernels::conv2d_forward_kernel.get(x.device())(p, x.data_ptr(), w.data_ptr(), b.defined() ? b.data_ptr() : nullptr,
-                                                 out.data_ptr());
+  kernels::conv2d_forward_kernel.run(x.device(), kernels::conv_key(p), p, x.data_ptr(), w.data_ptr(),
+                                     b.defined() ? b.data_ptr() : nullptr, out.data_ptr());
   if (channels_last) out = out.contiguous(MemoryFormat::ChannelsLast);
   out = out.to(input.dtype());
   if (spatial == 1) out = out.squeeze(2);
@@ -176,7 +176,8 @@ Tensor convolution(const ConvOp& op, const Tensor& input, const Tensor& weight, 
           if (need_x) {
             const Tensor wt = saved_w.unpack("ConvolutionBackward");
             Tensor gx = empty(x4_shape, go.options());
-            kernels::conv2d_grad_input_kernel.get(go.device())(p, wt.data_ptr(), go.data_ptr(), gx.data_ptr());
+            kernels::conv2d_grad_input_kernel.run(go.device(), kernels::conv_key(p), p, wt.data_ptr(), go.data_ptr(),
+                                                  gx.data_ptr());
             if (channels_last) gx = gx.contiguous(MemoryFormat::ChannelsLast);
             result[0] = gx.reshape(x_shape).to(dtype);
           }
@@ -184,9 +185,9 @@ Tensor convolution(const ConvOp& op, const Tensor& input, const Tensor& weight, 
             Tensor gw = need_w ? empty(w_shape, go.options()) : Tensor();
             Tensor gb = need_b ? empty({p.out_channels}, go.options()) : Tensor();
             const Tensor xs = need_w ? saved_x.unpack("ConvolutionBackward") : Tensor();
-            kernels::conv2d_grad_weight_kernel.get(go.device())(p, need_w ? xs.data_ptr() : nullptr, go.data_ptr(),
-                                                                need_w ? gw.data_ptr() : nullptr,
-                                                                need_b ? gb.data_ptr() : nullptr);
+            kernels::conv2d_grad_weight_kernel.run(go.device(), kernels::conv_key(p), p,
+                                                   need_w ? xs.data_ptr() : nullptr, go.data_ptr(),
+                                                   need_w ? gw.data_ptr() : nullptr, need_b ? gb.data_ptr() : nullptr);
             if (need_w) result[1] = gw.to(dtype);
             if (need_b) result[2] = gb.to(dtype);
           }

@@ -67,7 +67,12 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, double alpha
   p.alpha = alpha;
   p.beta = beta;
   if (p.batch == 0) return;
-  kernels::gemm_kernel.get(a.device())(p);
+  // Auto may time both implementations, which is sound only when C is overwritten.
+  if (beta != 0) return kernels::gemm_kernel.get(a.device())(p);
+  kernels::gemm_kernel.run(a.device(),
+                           {static_cast<int64_t>(p.dtype), p.batch, p.m, p.n, p.k, p.a.ld, p.b.ld, p.a.trans, p.b.trans,
+                            p.a.batch_stride == 0, p.b.batch_stride == 0},
+                           p);
 }
 
 // alpha * a @ b into a new tensor.

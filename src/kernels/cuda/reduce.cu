@@ -9,6 +9,7 @@
 // coalesce. (A reduction with few outputs and a long strided run, or one
 // output over a huge run, leaves the GPU underused: a split-reduce pass is
 // the next step there.)
+#include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/reduce.h"
 
@@ -20,28 +21,6 @@ using sum_acc_t = std::conditional_t<std::is_same_v<T, __half> || std::is_same_v
                                      std::conditional_t<std::is_floating_point_v<T>, double, unsigned long long>>;
 template <typename T>
 using sum_out_t = std::conditional_t<std::is_floating_point_v<device_acc_t<T>>, T, int64_t>;
-
-template <typename T>
-__device__ __forceinline__ T shfl_down(T v, int offset) {
-  if constexpr (sizeof(T) < 4) return static_cast<T>(__shfl_down_sync(0xffffffffu, static_cast<int>(v), offset));
-  else return __shfl_down_sync(0xffffffffu, v, offset);
-}
-
-// The sum over the block, valid in thread 0. blockDim.x is a multiple of 32.
-template <typename Acc>
-__device__ Acc block_sum(Acc v) {
-  __shared__ alignas(8) unsigned char buffer[32 * 8];
-  Acc* warp_sums = reinterpret_cast<Acc*>(buffer);
-  for (int offset = 16; offset > 0; offset /= 2) v += shfl_down(v, offset);
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  __syncthreads();  // the buffer may still be read by an earlier call
-  if (lane == 0) warp_sums[warp] = v;
-  __syncthreads();
-  v = lane < static_cast<int>(blockDim.x / 32) ? warp_sums[lane] : Acc(0);
-  if (warp == 0)
-    for (int offset = 16; offset > 0; offset /= 2) v += shfl_down(v, offset);
-  return v;
-}
 
 template <typename T>
 __device__ __forceinline__ sum_acc_t<T> widen(T v) {

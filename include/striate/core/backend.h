@@ -1,0 +1,66 @@
+// Which implementation runs a GPU op family that has both a hand-written
+// kernel (kernels/cuda) and an NVIDIA-library one (cuDNN, or cuBLAS for GEMM).
+//
+//   striate::set_kernel_backend(striate::OpFamily::Conv, striate::KernelBackend::Auto);  // globally
+//   { striate::KernelBackendGuard g(striate::OpFamily::Conv, striate::KernelBackend::Library);
+//     y = conv2d(x, w); }                                                             // for these calls
+//   STRIATE_CONV_BACKEND=cudnn ./train                                               // by environment
+//
+// The effective choice is the innermost guard on this thread, else the
+// global setting, else the environment variable (read once), else Native.
+// Library in a build without that library, or for a case the library does not
+// cover, runs the native kernel and says so once on stderr. Auto times both
+// implementations the first time it meets a shape (one host synchronisation)
+// and uses the faster from then on, as cudnn.benchmark does in PyTorch.
+// CPU tensors always run the CPU backend.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace striate {
+
+enum class OpFamily : uint8_t {
+  Conv,           // conv1d/conv2d forward, grad input, grad weight   STRIATE_CONV_BACKEND
+  Gemm,           // matmul, linear                                    STRIATE_GEMM_BACKEND
+  Pooling,        // max/avg pooling                                   STRIATE_POOL_BACKEND
+  Normalization,  // batch norm                                        STRIATE_NORM_BACKEND
+  Activation,     // relu, sigmoid, tanh, elu                          STRIATE_ACTIVATION_BACKEND
+};
+constexpr int kNumOpFamilies = 5;
+
+enum class KernelBackend : uint8_t {
+  Native,   // Striate's own CUDA kernels (the default)
+  Library,  // cuDNN (cuBLAS for Gemm); spelled "cudnn" or "cublas" in the environment
+  Auto,     // whichever is faster, measured once per shape
+};
+
+void set_kernel_backend(OpFamily family, KernelBackend backend);
+KernelBackend kernel_backend(OpFamily family);
+
+// "conv", "gemm", "pooling", "normalization", "activation".
+std::string_view op_family_name(OpFamily family);
+// "native", "cudnn" / "cublas" (the family's library), "auto".
+std::string backend_name(OpFamily family, KernelBackend backend);
+// Parses "native", "cudnn", "cublas", "library" or "auto"; ValueError otherwise.
+KernelBackend parse_kernel_backend(std::string_view text);
+// The environment variable naming the family's backend, e.g. "STRIATE_CONV_BACKEND".
+std::string backend_env_var(OpFamily family);
+// Whether this build has the family's library (cuDNN or cuBLAS) compiled in.
+bool library_backend_compiled(OpFamily family);
+
+// Sets the backend of one family for the calls made on this thread while it lives.
+class KernelBackendGuard {
+ public:
+  KernelBackendGuard(OpFamily family, KernelBackend backend);
+  ~KernelBackendGuard();
+  KernelBackendGuard(const KernelBackendGuard&) = delete;
+  KernelBackendGuard& operator=(const KernelBackendGuard&) = delete;
+
+ private:
+  OpFamily family_;
+  int previous_;  // the thread's earlier override, or -1 for none
+};
+
+}  // namespace striate

@@ -1,0 +1,109 @@
+// The kernel-backend settings (striate/core/backend.h): a per-thread guard
+// stack over a global choice over the environment.
+#include "striate/core/backend.h"
+
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <cstdlib>
+#include <mutex>
+
+#include "striate/core/error.h"
+
+namespace striate {
+namespace {
+
+constexpr int kUnset = -1;
+
+struct FamilyInfo {
+  std::string_view name;
+  const char* env_var;
+  const char* library;  // as users name it
+};
+
+constexpr std::array<FamilyInfo, kNumOpFamilies> kFamilies{{
+    {"conv", "STRIATE_CONV_BACKEND", "cudnn"},
+    {"gemm", "STRIATE_GEMM_BACKEND", "cublas"},
+    {"pooling", "STRIATE_POOL_BACKEND", "cudnn"},
+    {"normalization", "STRIATE_NORM_BACKEND", "cudnn"},
+    {"activation", "STRIATE_ACTIVATION_BACKEND", "cudnn"},
+}};
+
+const FamilyInfo& info(OpFamily family) { return kFamilies.at(static_cast<size_t>(family)); }
+
+// The global choice per family: kUnset until set_kernel_backend or the
+// environment (read on first use) fills it.
+std::array<std::atomic<int>, kNumOpFamilies> global_choice{kUnset, kUnset, kUnset, kUnset, kUnset};
+std::once_flag env_read;
+
+void read_environment() {
+  for (int f = 0; f < kNumOpFamilies; ++f) {
+    const char* value = std::getenv(kFamilies[f].env_var);
+    if (value == nullptr || *value == '\0') continue;
+    KernelBackend backend;
+    try {
+      backend = parse_kernel_backend(value);
+    } catch (const ValueError& e) {
+      throw ValueError(std::string(kFamilies[f].env_var) + ": " + e.what());
+    }
+    int expected = kUnset;  // a set_kernel_backend made before the first use wins
+    global_choice[f].compare_exchange_strong(expected, static_cast<int>(backend));
+  }
+}
+
+thread_local std::array<int, kNumOpFamilies> thread_choice{kUnset, kUnset, kUnset, kUnset, kUnset};
+
+}  // namespace
+
+void set_kernel_backend(OpFamily family, KernelBackend backend) {
+  global_choice.at(static_cast<size_t>(family)).store(static_cast<int>(backend));
+}
+
+KernelBackend kernel_backend(OpFamily family) {
+  const auto f = static_cast<size_t>(family);
+  if (thread_choice.at(f) != kUnset) return static_cast<KernelBackend>(thread_choice[f]);
+  std::call_once(env_read, read_environment);
+  const int global = global_choice[f].load();
+  return global == kUnset ? KernelBackend::Native : static_cast<KernelBackend>(global);
+}
+
+std::string_view op_family_name(OpFamily family) { return info(family).name; }
+
+std::string backend_name(OpFamily family, KernelBackend backend) {
+  switch (backend) {
+    case KernelBackend::Native: return "native";
+    case KernelBackend::Library: return info(family).library;
+    case KernelBackend::Auto: return "auto";
+  }
+  return "?";
+}
+
+KernelBackend parse_kernel_backend(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "native") return KernelBackend::Native;
+  if (lower == "cudnn" || lower == "cublas" || lower == "library") return KernelBackend::Library;
+  if (lower == "auto") return KernelBackend::Auto;
+  throw ValueError("unknown kernel backend '" + std::string(text) + "' (expected native, cudnn, cublas or auto)");
+}
+
+std::string backend_env_var(OpFamily family) { return info(family).env_var; }
+
+bool library_backend_compiled(OpFamily family) {
+#if defined(STRIATE_WITH_CUBLAS)
+  if (family == OpFamily::Gemm) return true;
+#endif
+#if defined(STRIATE_WITH_CUDNN)
+  if (family != OpFamily::Gemm) return true;
+#endif
+  return false;
+}
+
+KernelBackendGuard::KernelBackendGuard(OpFamily family, KernelBackend backend)
+    : family_(family), previous_(thread_choice.at(static_cast<size_t>(family))) {
+  thread_choice[static_cast<size_t>(family)] = static_cast<int>(backend);
+}
+
+KernelBackendGuard::~KernelBackendGuard() { thread_choice[static_cast<size_t>(family_)] = previous_; }
+
+}  // namespace striate

@@ -1,0 +1,183 @@
+// The three convolution passes as implicit GEMMs (implicit_gemm.cuh): the
+// im2col matrix is never formed; each operand element is computed from the
+// tensors where the tile is staged. Per channel group g (blockIdx.z):
+//
+//   forward      y[o, (b,oh,ow)]     = sum over (c,ki,kj) of w[o, (c,ki,kj)] * x(b, c, ih, iw)
+//   grad input   gx[c, (b,h,w)]      = sum over (o,ki,kj) of w[o, c, ki, kj] * gy(b, o, oh, ow)
+//                                      where h = oh*sh - pt + ki*dh (terms off the stride grid vanish)
+//   grad weight  gw[o, (c,ki,kj)]    = sum over (b,oh,ow) of gy[b, o, oh, ow] * x(b, c, ih, iw)
+//
+// Grad weight sums over the whole batch, a long K with few output tiles, so
+// it splits K across blocks and accumulates with atomicAdd into a zeroed gw.
+// Indices inside one GEMM are 32-bit (the dispatcher checks they fit); batch
+// offsets are 64-bit.
+#include "kernels/conv.h"
+#include "kernels/cuda/conv_dims.cuh"
+#include "kernels/cuda/implicit_gemm.cuh"
+#include "kernels/cuda/launch.cuh"
+
+namespace striate::kernels::cuda {
+namespace {
+
+template <typename T_>
+struct ForwardProblem {
+  using T = T_;
+  static constexpr bool kAFastK = true;   // a weight row is contiguous along k
+  static constexpr bool kBFastK = false;  // neighbouring outputs read neighbouring inputs
+  ConvDims d;
+  const T* x;
+  const T* w;
+  const T* bias;
+  T* y;
+  int M, N, K;
+
+  struct ACtx { const T* row; };
+  __device__ ACtx a_row(int g, int m) const { return {w + (int64_t{g} * d.Og + m) * K}; }
+  __device__ T a(const ACtx& c, int k) const { return c.row[k]; }
+
+  struct BCtx { const T* image; int ih0, iw0; };
+  __device__ BCtx b_col(int g, int n) const {
+    const int b = n / d.oHW, r = n % d.oHW;
+    return {x + (int64_t{b} * d.C + int64_t{g} * d.Cg) * d.HW, (r / d.oW) * d.sh - d.pt, (r % d.oW) * d.sw - d.pl};
+  }
+  __device__ T b(const BCtx& c, int k) const {
+    const int ch = k / d.kHW, r = k % d.kHW;
+    const int ih = c.ih0 + (r / d.kW) * d.dh, iw = c.iw0 + (r % d.kW) * d.dw;
+    return (static_cast<unsigned>(ih) < static_cast<unsigned>(d.H) && static_cast<unsigned>(iw) < static_cast<unsigned>(d.W))
+               ? c.image[int64_t{ch} * d.HW + ih * d.W + iw]
+               : T(0);
+  }
+
+  __device__ void store(int g, int m, int n, T v) const {
+    const int o = g * d.Og + m, b = n / d.oHW, r = n % d.oHW;
+    y[(int64_t{b} * d.O + o) * d.oHW + r] = bias != nullptr ? v + bias[o] : v;
+  }
+};
+
+template <typename T_>
+struct GradInputProblem {
+  using T = T_;
+  static constexpr bool kAFastK = true;   // w[o, c, :, :] is a contiguous run of kHW
+  static constexpr bool kBFastK = false;  // neighbouring input pixels read neighbouring output gradients
+  ConvDims d;
+  const T* w;
+  const T* gy;
+  T* gx;
+  int M, N, K;
+
+  struct ACtx { const T* first; };  // w[g*Og, c, 0, 0]
+  __device__ ACtx a_row(int g, int c) const { return {w + (int64_t{g} * d.Og * d.Cg + c) * d.kHW}; }
+  __device__ T a(const ACtx& ctx, int k) const {
+    const int o = k / d.kHW, r = k % d.kHW;
+    return ctx.first[int64_t{o} * d.Cg * d.kHW + r];
+  }
+
+  struct BCtx { const T* grad; int hp, wp; };  // hp, wp: the pixel in padded coordinates
+  __device__ BCtx b_col(int g, int n) const {
+    const int b = n / d.HW, r = n % d.HW;
+    return {gy + (int64_t{b} * d.O + int64_t{g} * d.Og) * d.oHW, r / d.W + d.pt, r % d.W + d.pl};
+  }
+  __device__ T b(const BCtx& c, int k) const {
+    const int o = k / d.kHW, r = k % d.kHW;
+    const int th = c.hp - (r / d.kW) * d.dh, tw = c.wp - (r % d.kW) * d.dw;
+    if (th < 0 || tw < 0 || th % d.sh != 0 || tw % d.sw != 0) return T(0);
+    const int oh = th / d.sh, ow = tw / d.sw;
+    return (oh < d.oH && ow < d.oW) ? c.grad[int64_t{o} * d.oHW + oh * d.oW + ow] : T(0);
+  }
+
+  __device__ void store(int g, int c, int n, T v) const {
+    const int b = n / d.HW, r = n % d.HW;
+    gx[(int64_t{b} * d.C + int64_t{g} * d.Cg + c) * d.HW + r] = v;
+  }
+};
+
+template <typename T_>
+struct GradWeightProblem {
+  using T = T_;
+  static constexpr bool kAFastK = true;  // gy[b, o, :] runs along k
+  static constexpr bool kBFastK = true;  // so do the input pixels of consecutive output positions
+  ConvDims d;
+  const T* x;
+  const T* gy;
+  T* gw;
+  int M, N, K;
+  bool accumulate;  // split K: several blocks add into one gw element
+
+  struct ACtx { const T* plane; };  // gy[0, g*Og + o]
+  __device__ ACtx a_row(int g, int o) const { return {gy + (int64_t{g} * d.Og + o) * d.oHW}; }
+  __device__ T a(const ACtx& c, int k) const {
+    const int b = k / d.oHW, r = k % d.oHW;
+    return c.plane[int64_t{b} * d.O * d.oHW + r];
+  }
+
+  struct BCtx { const T* plane; int dh0, dw0; };  // x[0, g*Cg + c] and the tap's offset
+  __device__ BCtx b_col(int g, int n) const {
+    const int c = n / d.kHW, r = n % d.kHW;
+    return {x + (int64_t{g} * d.Cg + c) * d.HW, (r / d.kW) * d.dh - d.pt, (r % d.kW) * d.dw - d.pl};
+  }
+  __device__ T b(const BCtx& c, int k) const {
+    const int b = k / d.oHW, r = k % d.oHW;
+    const int ih = (r / d.oW) * d.sh + c.dh0, iw = (r % d.oW) * d.sw + c.dw0;
+    return (static_cast<unsigned>(ih) < static_cast<unsigned>(d.H) && static_cast<unsigned>(iw) < static_cast<unsigned>(d.W))
+               ? c.plane[int64_t{b} * d.C * d.HW + ih * d.W + iw]
+               : T(0);
+  }
+
+  __device__ void store(int g, int o, int n, T v) const {
+    T* target = gw + (int64_t{g} * d.Og + o) * N + n;
+    if (accumulate) atomicAdd(target, v);
+    else *target = v;
+  }
+};
+
+template <typename Problem>
+void launch(const Problem& problem, int64_t groups, bool split_k, const char* name) {
+  using Shape = TileFor<typename Problem::T>;
+  const GemmGrid grid = gemm_grid<Shape>(problem.M, problem.N, problem.K, groups, split_k);
+  Problem p = problem;
+  if constexpr (requires { p.accumulate; }) p.accumulate = grid.splits > 1;
+  implicit_gemm_kernel<Shape, Problem><<<grid.blocks, Shape::kThreads, 0, current_stream()>>>(p, grid.k_chunk, grid.splits);
+  check_launch(name);
+}
+
+}  // namespace
+
+void conv2d_forward_implicit_gemm(const ConvParams& p, const void* input, const void* weight, const void* bias,
+                                  void* output) {
+  const ConvDims d = conv_dims(p, "conv2d_forward_implicit_gemm");
+  if (p.batch == 0) return;
+  visit_conv_dtype(p.dtype, "conv2d", [&]<typename T>() {
+    ForwardProblem<T> problem{d, static_cast<const T*>(input), static_cast<const T*>(weight),
+                              static_cast<const T*>(bias), static_cast<T*>(output), d.Og, d.batch * d.oHW,
+                              d.Cg * d.kHW};
+    launch(problem, p.groups, false, "conv2d_forward_implicit_gemm");
+  });
+}
+
+void conv2d_grad_input_implicit_gemm(const ConvParams& p, const void* weight, const void* grad_output,
+                                     void* grad_input) {
+  const ConvDims d = conv_dims(p, "conv2d_grad_input_implicit_gemm");
+  if (p.batch == 0) return;
+  visit_conv_dtype(p.dtype, "conv2d backward", [&]<typename T>() {
+    GradInputProblem<T> problem{d, static_cast<const T*>(weight), static_cast<const T*>(grad_output),
+                                static_cast<T*>(grad_input), d.Cg, d.batch * d.HW, d.Og * d.kHW};
+    launch(problem, p.groups, false, "conv2d_grad_input_implicit_gemm");
+  });
+}
+
+void conv2d_grad_weight_implicit_gemm(const ConvParams& p, const void* input, const void* grad_output,
+                                      void* grad_weight, void* grad_bias) {
+  const ConvDims d = conv_dims(p, "conv2d_grad_weight_implicit_gemm");
+  if (grad_bias != nullptr) conv2d_grad_bias(p, grad_output, grad_bias);
+  if (grad_weight == nullptr) return;
+  visit_conv_dtype(p.dtype, "conv2d backward", [&]<typename T>() {
+    const size_t bytes = static_cast<size_t>(p.out_channels) * d.Cg * d.kHW * sizeof(T);
+    STRIATE_CUDA_CHECK(cudaMemsetAsync(grad_weight, 0, bytes, current_stream()));  // split K adds into it
+    if (p.batch == 0) return;
+    GradWeightProblem<T> problem{d, static_cast<const T*>(input), static_cast<const T*>(grad_output),
+                                 static_cast<T*>(grad_weight), d.Og, d.Cg * d.kHW, d.batch * d.oHW, false};
+    launch(problem, p.groups, true, "conv2d_grad_weight_implicit_gemm");
+  });
+}
+
+}  // namespace striate::kernels::cuda

@@ -1,0 +1,165 @@
+// A tiled GEMM whose operands are computed, not stored: C[m, n] = sum_k
+// A(m, k) B(k, n), where a Problem says how to read A and B at (row, k) and
+// how to write C. The convolutions (conv_implicit_gemm.cu) are such GEMMs
+// over the virtual im2col matrix, so they need no column buffer.
+//
+// The classic shape: a block computes a BM x BN tile of C, staging BK-deep
+// slices of A and B in shared memory; each thread accumulates a TM x TN
+// micro-tile in registers, its rows and columns interleaved at a stride of
+// BM/TM and BN/TN so shared reads are conflict-free and global writes
+// coalesce. blockIdx.z enumerates (group, split): independent GEMMs (channel
+// groups) and slices of K (split-K; the Problem then accumulates into C).
+//
+// A Problem provides
+//   using T;  int M, N, K;
+//   static constexpr bool kAFastK, kBFastK;   // stage along k (reads along k coalesce) or along rows
+//   ACtx a_row(int group, int m) const;  T a(const ACtx&, int k) const;
+//   BCtx b_col(int group, int n) const;  T b(const BCtx&, int k) const;
+//   void store(int group, int m, int n, T value) const;
+// The per-row contexts (base pointers, decoded coordinates) are computed
+// once per thread; a(), b() are called only for m < M, n < N, k < K.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <type_traits>
+
+namespace striate::kernels::cuda {
+
+template <typename T_, int BM_, int BN_, int BK_, int TM_, int TN_>
+struct TileShape {
+  using T = T_;
+  static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, TN = TN_;
+  static constexpr int kThreads = (BM / TM) * (BN / TN);
+  static_assert(kThreads % BM == 0 && kThreads % BN == 0 && kThreads % BK == 0, "tile does not divide the block");
+};
+
+// 128x128x8 with 8x8 per thread (256 threads) for f32; 64x64x8, 4x4 for f64.
+using FloatTile = TileShape<float, 128, 128, 8, 8, 8>;
+using DoubleTile = TileShape<double, 64, 64, 8, 4, 4>;
+template <typename T>
+using TileFor = std::conditional_t<sizeof(T) == 4, FloatTile, DoubleTile>;
+
+// Stages one operand's BK x ROWS slice into shared memory. Fast-k: each
+// thread keeps one k lane and several rows; otherwise one row, several k.
+template <int ROWS, int BK, int NT, bool FAST_K>
+struct Stager {
+  static constexpr int kPerThread = ROWS * BK / NT;
+  static constexpr int kContexts = FAST_K ? kPerThread : 1;
+
+  __device__ static int row(int tid, int i) { return FAST_K ? tid / BK + i * (NT / BK) : tid % ROWS; }
+  __device__ static int k_lane(int tid, int i) { return FAST_K ? tid % BK : tid / ROWS + i * (NT / ROWS); }
+};
+
+template <typename Shape, typename Problem>
+__global__ void __launch_bounds__(Shape::kThreads)
+    implicit_gemm_kernel(const Problem p, int k_chunk, int splits) {
+  using T = typename Shape::T;
+  constexpr int BM = Shape::BM, BN = Shape::BN, BK = Shape::BK, TM = Shape::TM, TN = Shape::TN;
+  constexpr int NT = Shape::kThreads, kPad = 4;  // the pad keeps fast-k stores off one bank
+  using SA = Stager<BM, BK, NT, Problem::kAFastK>;
+  using SB = Stager<BN, BK, NT, Problem::kBFastK>;
+
+  __shared__ T a_tile[BK][BM + kPad];
+  __shared__ T b_tile[BK][BN + kPad];
+
+  const int tid = threadIdx.x;
+  const int group = blockIdx.z / splits, split = blockIdx.z % splits;
+  const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+  const int k_begin = split * k_chunk;
+  const int k_end = min(p.K, k_begin + k_chunk);
+
+  typename Problem::ACtx a_ctx[SA::kContexts];
+  typename Problem::BCtx b_ctx[SB::kContexts];
+  bool a_ok[SA::kContexts], b_ok[SB::kContexts];
+#pragma unroll
+  for (int i = 0; i < SA::kContexts; ++i) {
+    const int m = m0 + SA::row(tid, i);
+    a_ok[i] = m < p.M;
+    if (a_ok[i]) a_ctx[i] = p.a_row(group, m);
+  }
+#pragma unroll
+  for (int i = 0; i < SB::kContexts; ++i) {
+    const int n = n0 + SB::row(tid, i);
+    b_ok[i] = n < p.N;
+    if (b_ok[i]) b_ctx[i] = p.b_col(group, n);
+  }
+
+  T acc[TM][TN];
+#pragma unroll
+  for (int i = 0; i < TM; ++i)
+#pragma unroll
+    for (int j = 0; j < TN; ++j) acc[i][j] = T(0);
+
+  const int tx = tid % (BN / TN), ty = tid / (BN / TN);
+  for (int k0 = k_begin; k0 < k_end; k0 += BK) {
+#pragma unroll
+    for (int i = 0; i < SA::kPerThread; ++i) {
+      const int c = Problem::kAFastK ? i : 0, kl = SA::k_lane(tid, i), k = k0 + kl;
+      a_tile[kl][SA::row(tid, i)] = (a_ok[c] && k < k_end) ? p.a(a_ctx[c], k) : T(0);
+    }
+#pragma unroll
+    for (int i = 0; i < SB::kPerThread; ++i) {
+      const int c = Problem::kBFastK ? i : 0, kl = SB::k_lane(tid, i), k = k0 + kl;
+      b_tile[kl][SB::row(tid, i)] = (b_ok[c] && k < k_end) ? p.b(b_ctx[c], k) : T(0);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < BK; ++kk) {
+      T a_frag[TM], b_frag[TN];
+#pragma unroll
+      for (int i = 0; i < TM; ++i) a_frag[i] = a_tile[kk][ty + i * (BM / TM)];
+#pragma unroll
+      for (int j = 0; j < TN; ++j) b_frag[j] = b_tile[kk][tx + j * (BN / TN)];
+#pragma unroll
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < TN; ++j) acc[i][j] += a_frag[i] * b_frag[j];
+    }
+    __syncthreads();
+  }
+
+#pragma unroll
+  for (int i = 0; i < TM; ++i) {
+    const int m = m0 + ty + i * (BM / TM);
+    if (m >= p.M) continue;
+#pragma unroll
+    for (int j = 0; j < TN; ++j) {
+      const int n = n0 + tx + j * (BN / TN);
+      if (n < p.N) p.store(group, m, n, acc[i][j]);
+    }
+  }
+}
+
+// The launch geometry of a problem: tiles of C in x/y, (group, split) in z.
+struct GemmGrid {
+  dim3 blocks;
+  int k_chunk, splits;
+};
+
+// Splits K until the grid has about `target_blocks`, keeping each slice at
+// least `min_slice` deep (splits = 1 unless split_k).
+template <typename Shape>
+GemmGrid gemm_grid(int64_t m, int64_t n, int64_t k, int64_t groups, bool split_k, int64_t target_blocks = 1024,
+                   int64_t min_slice = 256) {
+  const int64_t tiles = ((n + Shape::BN - 1) / Shape::BN) * ((m + Shape::BM - 1) / Shape::BM) * groups;
+  int64_t splits = 1;
+  if (k <= 0) k = 1;  // an empty sum: one slice that stores zeros
+  if (split_k && tiles < target_blocks) {
+    splits = (target_blocks + tiles - 1) / tiles;
+    const int64_t max_splits = (k + min_slice - 1) / min_slice;
+    splits = splits < max_splits ? splits : max_splits;
+    splits = splits < 1 ? 1 : splits;
+    while (groups * splits > 65535) --splits;
+  }
+  int64_t chunk = (k + splits - 1) / splits;
+  chunk = (chunk + Shape::BK - 1) / Shape::BK * Shape::BK;
+  splits = (k + chunk - 1) / chunk;
+  if (splits < 1) splits = 1;
+  return {dim3(static_cast<unsigned>((n + Shape::BN - 1) / Shape::BN), static_cast<unsigned>((m + Shape::BM - 1) / Shape::BM),
+               static_cast<unsigned>(groups * splits)),
+          static_cast<int>(chunk), static_cast<int>(splits)};
+}
+
+}  // namespace striate::kernels::cuda

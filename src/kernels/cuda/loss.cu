@@ -1,0 +1,371 @@
+// CUDA class losses (kernels/loss.h): cross entropy from logits and nll_loss
+// from log-probabilities, forward and backward, f32 and f64, with the CPU's
+// formulas (kernels/cpu/loss.cpp): -log p_y = m + log(s) - x_y with
+// m = max_c x_c and s = sum_c exp(x_c - m), and the smoothing term
+// sum_c w_c (m - x_c) + W log(s), so large logits lose no precision.
+//
+// Forward, cross entropy: one sample's classes are reduced like a softmax
+// slice (see softmax.cu). For [N, C] a warp owns a row of up to
+// kWarpRowLimit classes and a block a longer one; for [N, C, d1, ...] a
+// thread owns one (n, d) column, walking the classes at a stride of `inner`
+// so that neighbouring threads read neighbouring addresses, with the block
+// split over the classes when there are few columns. nll_loss reads one
+// score per sample: a thread per sample.
+//
+// totals (sum of the losses, sum of w[y] over kept samples) is zeroed on the
+// stream first (the CPU kernel overwrites it; it is never accumulated into),
+// then each block adds its partial sums, folded in double, with
+// atomicAdd(double). The order of those additions varies from run to run,
+// so totals can differ in the last bits between runs.
+//
+// Backward: a thread per score, each recomputing its sample's coefficients
+// (a few cached loads), which fills the GPU whatever the shape.
+//
+// W = sum_c w_c is summed by every block for itself (grids are capped to
+// keep that cheap) when a weight is given and W is used.
+#include <cmath>
+
+#include "kernels/cuda/block_reduce.cuh"
+#include "kernels/cuda/launch.cuh"
+#include "kernels/loss.h"
+
+namespace striate::kernels::cuda {
+namespace {
+
+constexpr int64_t kWarpRowLimit = 1024;
+constexpr int kBlockRowThreads = 512;
+constexpr int kMaxSplit = 32;
+constexpr int64_t kTargetBlocks = 1024;
+constexpr int64_t kMaxGrid = 65535;
+constexpr int64_t kMaxGridSummingWeights = 1024;  // each block reads the whole weight
+
+// The CPU's running maximum (`x > max ? x : max`): NaN never wins; a NaN
+// score makes the sum, and so the loss, NaN instead.
+struct RunningMax {
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const { return b > a ? b : a; }
+};
+
+template <typename T>
+__device__ __forceinline__ T neg_inf() {
+  return -static_cast<T>(INFINITY);
+}
+
+// The threads that share one row: a warp (kWarp) or the whole block.
+template <bool kWarp>
+struct RowGroup {
+  static __device__ __forceinline__ int lane() { return kWarp ? threadIdx.x % 32 : threadIdx.x; }
+  static __device__ __forceinline__ int size() { return kWarp ? 32 : blockDim.x; }
+  static __device__ __forceinline__ int64_t first() {
+    return kWarp ? blockIdx.x * int64_t{blockDim.x / 32} + threadIdx.x / 32 : int64_t{blockIdx.x};
+  }
+  static __device__ __forceinline__ int64_t stride() {
+    return kWarp ? int64_t{gridDim.x} * (blockDim.x / 32) : int64_t{gridDim.x};
+  }
+  template <typename T, typename Op>
+  static __device__ __forceinline__ T reduce(T v, Op op, T identity) {
+    if constexpr (kWarp) return warp_reduce_all(v, op);
+    else return block_reduce_all(v, op, identity);
+  }
+};
+
+// The block viewed as [split][width]: thread (tx, ty) works on sample tx of
+// the block's current group, on the classes ty, ty + split, ...
+struct ColumnTile {
+  int split, width, tx, ty;
+
+  __device__ explicit ColumnTile(int split_) : split(split_), width(blockDim.x / split_) {
+    tx = threadIdx.x % width;
+    ty = threadIdx.x / width;
+  }
+
+  // The fold of v over the threads of one column, in each of them; every
+  // thread of the block calls it.
+  template <typename T, typename Op>
+  __device__ T fold(T v, Op op, T* shared) const {
+    if (split == 1) return v;
+    shared[ty * width + tx] = v;
+    __syncthreads();
+    if (ty == 0) {
+      for (int j = 1; j < split; ++j) v = op(v, shared[j * width + tx]);
+      shared[tx] = v;
+    }
+    __syncthreads();
+    v = shared[tx];
+    __syncthreads();
+    return v;
+  }
+};
+
+// What every kernel reads; T is float or double.
+template <typename T>
+struct LossArgs {
+  const T* x = nullptr;
+  const int64_t* target = nullptr;
+  const T* weight = nullptr;  // null: all ones
+  int64_t outer = 1, classes = 1, inner = 1;
+  int64_t ignore_index = -100;
+  T smoothing = 0;          // label_smoothing, 0 for nll_loss
+  T smooth_per_class = 0;   // smoothing / classes
+  T weight_total = 0;       // W when no block has to sum it (no weight: classes)
+  bool sum_weight = false;  // each block sums W from `weight`
+};
+
+template <typename T>
+__device__ __forceinline__ T class_weight(const T* weight, int64_t c) {
+  return weight ? weight[c] : T(1);
+}
+
+// W, summed by the whole block (every thread calls it) when sum_weight.
+template <typename T>
+__device__ T weight_total(const LossArgs<T>& a) {
+  if (!a.sum_weight) return a.weight_total;
+  double acc = 0;
+  for (int64_t c = threadIdx.x; c < a.classes; c += blockDim.x) acc += a.weight[c];
+  return static_cast<T>(block_reduce_all(acc, SumOp{}, 0.0));
+}
+
+// Adds the block's partial sums to totals; every thread calls it.
+__device__ void add_totals(double loss, double weight, double* totals) {
+  loss = block_sum(loss);
+  weight = block_sum(weight);
+  if (threadIdx.x == 0) {
+    atomicAdd(totals, loss);
+    atomicAdd(totals + 1, weight);
+  }
+}
+
+// The loss of a kept sample from its statistics, as on the CPU.
+template <typename T>
+__device__ __forceinline__ T sample_loss(const LossArgs<T>& a, int64_t y, T x_y, T lse, T log_sum, T below_max,
+                                         T w_total) {
+  const T wy = class_weight(a.weight, y);
+  T l = (1 - a.smoothing) * wy * (lse - x_y);
+  if (a.smoothing > 0) l += a.smooth_per_class * (below_max + w_total * log_sum);
+  return l;
+}
+
+// ---- forward -----------------------------------------------------------------
+
+template <typename T, bool kWarp>
+__global__ void cross_entropy_rows_kernel(LossArgs<T> a, T* loss, T* lse_out, double* totals) {
+  using G = RowGroup<kWarp>;
+  const T w_total = weight_total(a);
+  const bool smoothing = a.smoothing > 0;
+  double part_loss = 0, part_weight = 0;
+  for (int64_t r = G::first(); r < a.outer; r += G::stride()) {
+    const T* xr = a.x + r * a.classes;
+    T m = neg_inf<T>();
+    for (int64_t c = G::lane(); c < a.classes; c += G::size()) m = RunningMax{}(m, xr[c]);
+    m = G::reduce(m, RunningMax{}, neg_inf<T>());
+    T sum = 0, below = 0;
+    for (int64_t c = G::lane(); c < a.classes; c += G::size()) {
+      sum += exp(xr[c] - m);
+      if (smoothing) below += class_weight(a.weight, c) * (m - xr[c]);
+    }
+    sum = G::reduce(sum, SumOp{}, T(0));
+    if (smoothing) below = G::reduce(below, SumOp{}, T(0));
+    if (G::lane() == 0) {
+      const T log_sum = log(sum);
+      const T lse = m + log_sum;
+      lse_out[r] = lse;
+      const int64_t y = a.target[r];
+      if (y == a.ignore_index) {
+        loss[r] = 0;
+      } else {
+        const T l = sample_loss(a, y, xr[y], lse, log_sum, below, w_total);
+        loss[r] = l;
+        part_loss += l;
+        part_weight += class_weight(a.weight, y);
+      }
+    }
+  }
+  add_totals(part_loss, part_weight, totals);
+}
+
+template <typename T>
+__global__ void cross_entropy_columns_kernel(LossArgs<T> a, int split, T* loss, T* lse_out, double* totals) {
+  __shared__ alignas(8) unsigned char buffer[kThreads * sizeof(double)];
+  T* shared = reinterpret_cast<T*>(buffer);
+  const T w_total = weight_total(a);
+  const bool smoothing = a.smoothing > 0;
+  const ColumnTile tile(split);
+  const int64_t samples = a.outer * a.inner, stride = a.inner;
+  double part_loss = 0, part_weight = 0;
+  for (int64_t group = blockIdx.x * int64_t{tile.width}; group < samples; group += int64_t{gridDim.x} * tile.width) {
+    const int64_t k = group + tile.tx;
+    const bool live = k < samples;
+    const T* xs = a.x + (live ? (k / a.inner) * a.classes * a.inner + k % a.inner : 0);
+    const int64_t end = live ? a.classes : 0;
+    T m = neg_inf<T>();
+    for (int64_t c = tile.ty; c < end; c += split) m = RunningMax{}(m, xs[c * stride]);
+    m = tile.fold(m, RunningMax{}, shared);
+    T sum = 0, below = 0;
+    for (int64_t c = tile.ty; c < end; c += split) {
+      sum += exp(xs[c * stride] - m);
+      if (smoothing) below += class_weight(a.weight, c) * (m - xs[c * stride]);
+    }
+    sum = tile.fold(sum, SumOp{}, shared);
+    if (smoothing) below = tile.fold(below, SumOp{}, shared);
+    if (live && tile.ty == 0) {
+      const T log_sum = log(sum);
+      const T lse = m + log_sum;
+      lse_out[k] = lse;
+      const int64_t y = a.target[k];
+      if (y == a.ignore_index) {
+        loss[k] = 0;
+      } else {
+        const T l = sample_loss(a, y, xs[y * stride], lse, log_sum, below, w_total);
+        loss[k] = l;
+        part_loss += l;
+        part_weight += class_weight(a.weight, y);
+      }
+    }
+  }
+  add_totals(part_loss, part_weight, totals);
+}
+
+// loss = -w[y] * x[y]: one score per sample.
+template <typename T>
+__global__ void nll_forward_kernel(LossArgs<T> a, T* loss, double* totals) {
+  const int64_t samples = a.outer * a.inner;
+  double part_loss = 0, part_weight = 0;
+  for (int64_t k = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; k < samples; k += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t y = a.target[k];
+    if (y == a.ignore_index) {
+      loss[k] = 0;
+      continue;
+    }
+    const T wy = class_weight(a.weight, y);
+    const T l = -wy * a.x[((k / a.inner) * a.classes + y) * a.inner + k % a.inner];
+    loss[k] = l;
+    part_loss += l;
+    part_weight += wy;
+  }
+  add_totals(part_loss, part_weight, totals);
+}
+
+// ---- backward ----------------------------------------------------------------
+// d loss / d x_c for a sample with upstream gradient g, as on the CPU:
+//   cross entropy: g ((1-ls) w_y + ls/C W) p_c - g (1-ls) w_y [c == y] - g ls/C w_c
+//   nll:           -g w_y [c == y]
+// An ignored sample has every coefficient 0 (cross entropy still multiplies
+// them by p_c and w_c, so a NaN there stays NaN, as on the CPU).
+
+template <typename T>
+__global__ void class_loss_backward_kernel(LossArgs<T> a, bool from_logits, const T* lse, const T* grad,
+                                           int64_t grad_stride, T* grad_input) {
+  const T w_total = weight_total(a);
+  const int64_t n = a.outer * a.classes * a.inner;
+  for (int64_t e = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; e < n; e += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t i = e % a.inner, oc = e / a.inner;
+    const int64_t c = oc % a.classes, o = oc / a.classes;
+    const int64_t s = o * a.inner + i;
+    const int64_t y = a.target[s];
+    const bool kept = y != a.ignore_index;
+    T coef_target = 0, coef_class = 0, coef_prob = 0;
+    if (kept) {
+      const T g = grad[s * grad_stride];
+      const T wy = class_weight(a.weight, y);
+      coef_target = from_logits ? (1 - a.smoothing) * wy * g : wy * g;
+      coef_class = a.smooth_per_class * g;
+      coef_prob = coef_target + coef_class * w_total;
+    }
+    T v = 0;
+    if (from_logits) v = coef_prob * exp(a.x[e] - lse[s]) - coef_class * class_weight(a.weight, c);
+    if (kept && c == y) v -= coef_target;
+    grad_input[e] = v;
+  }
+}
+
+// ---- launching ---------------------------------------------------------------
+
+unsigned capped_grid(int64_t blocks, int64_t cap) {
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks < cap ? blocks : cap));
+}
+
+int column_split(int64_t columns, int64_t dim) {
+  int split = 1;
+  while (split < kMaxSplit && dim >= 8 * split && (columns + kThreads / split - 1) / (kThreads / split) < kTargetBlocks)
+    split *= 2;
+  return split;
+}
+
+template <typename T>
+LossArgs<T> loss_args(const ClassLossArgs& p, bool need_weight_total) {
+  LossArgs<T> a;
+  a.x = static_cast<const T*>(p.input);
+  a.target = p.target;
+  a.weight = static_cast<const T*>(p.weight);
+  a.outer = p.shape.outer;
+  a.classes = p.shape.classes;
+  a.inner = p.shape.inner;
+  a.ignore_index = p.ignore_index;
+  a.smoothing = p.from_logits ? static_cast<T>(p.label_smoothing) : T(0);
+  a.smooth_per_class = a.smoothing / static_cast<T>(a.classes);
+  a.weight_total = static_cast<T>(a.classes);
+  a.sum_weight = need_weight_total && a.weight != nullptr;
+  return a;
+}
+
+template <typename F>
+void visit_f32_f64(DType dtype, const char* op, F&& launch) {
+  if (dtype == DType::F32) return launch.template operator()<float>();
+  if (dtype == DType::F64) return launch.template operator()<double>();
+  throw DTypeError(::striate::detail::concat(op, ": the CUDA kernel takes float32 or float64, got ",
+                                             dtype_name(dtype)));
+}
+
+}  // namespace
+
+void class_loss_forward(const ClassLossForwardParams& p) {
+  const ClassLossArgs& args = p.args;
+  const cudaStream_t stream = current_stream();
+  visit_f32_f64(args.dtype, "class_loss_forward", [&]<typename T>() {
+    STRIATE_CUDA_CHECK(cudaMemsetAsync(p.totals, 0, 2 * sizeof(double), stream));
+    const int64_t samples = args.shape.outer * args.shape.inner;
+    if (samples == 0 || args.shape.classes == 0) return;
+    // W is read only by the smoothing term.
+    const LossArgs<T> a = loss_args<T>(args, args.from_logits && args.label_smoothing > 0);
+    const int64_t cap = a.sum_weight ? kMaxGridSummingWeights : kMaxGrid;
+    T* loss = static_cast<T*>(p.loss);
+    if (!args.from_logits) {
+      nll_forward_kernel<T><<<capped_grid((samples + kThreads - 1) / kThreads, cap), kThreads, 0, stream>>>(
+          a, loss, p.totals);
+      return;
+    }
+    T* lse = static_cast<T*>(p.logsumexp);
+    if (a.inner == 1 && a.classes <= kWarpRowLimit) {
+      const int64_t rows_per_block = kThreads / 32;
+      cross_entropy_rows_kernel<T, true><<<capped_grid((a.outer + rows_per_block - 1) / rows_per_block, cap),
+                                           kThreads, 0, stream>>>(a, loss, lse, p.totals);
+    } else if (a.inner == 1) {
+      cross_entropy_rows_kernel<T, false><<<capped_grid(a.outer, cap), kBlockRowThreads, 0, stream>>>(
+          a, loss, lse, p.totals);
+    } else {
+      const int split = column_split(samples, a.classes);
+      const int64_t width = kThreads / split;
+      cross_entropy_columns_kernel<T><<<capped_grid((samples + width - 1) / width, cap), kThreads, 0, stream>>>(
+          a, split, loss, lse, p.totals);
+    }
+  });
+  check_launch("class_loss_forward");
+}
+
+void class_loss_backward(const ClassLossBackwardParams& p) {
+  const ClassLossArgs& args = p.args;
+  const cudaStream_t stream = current_stream();
+  visit_f32_f64(args.dtype, "class_loss_backward", [&]<typename T>() {
+    const int64_t n = args.shape.outer * args.shape.classes * args.shape.inner;
+    if (n == 0) return;
+    // The CPU forms coef_prob = coef_target + coef_class * W for every kept sample.
+    const LossArgs<T> a = loss_args<T>(args, args.from_logits);
+    const int64_t cap = a.sum_weight ? kMaxGridSummingWeights : kMaxGrid;
+    class_loss_backward_kernel<T><<<capped_grid((n + kThreads - 1) / kThreads, cap), kThreads, 0, stream>>>(
+        a, args.from_logits, static_cast<const T*>(p.logsumexp), static_cast<const T*>(p.grad_loss), p.grad_stride,
+        static_cast<T*>(p.grad_input));
+  });
+  check_launch("class_loss_backward");
+}
+
+}  // namespace striate::kernels::cuda

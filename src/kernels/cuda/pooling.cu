@@ -1,0 +1,316 @@
+// CUDA pooling kernels over contiguous [planes, H, W] blocks (kernels/pooling.h),
+// f32 and f64 (the op layer computes f16/bf16 in f32 and converts
+// ChannelsLast and 1-D pooling to this layout before calling).
+//
+// The window rules are the CPU's (kernels/cpu/pooling.cpp), computed per
+// element instead of once per call:
+// - forward: one thread per output element, walking its window in the CPU's
+//   order (rows, then columns), so sums and maxima (ties: the first; NaN: the
+//   last one) come out bit for bit as on the CPU;
+// - average backward (plain and adaptive): a gather, one thread per input
+//   element summing over the outputs whose window covers it, in the order the
+//   CPU's scatter adds them, so it too matches bit for bit and needs no zeroing;
+// - max backward (plain and adaptive): grad_input is zeroed on the stream,
+//   then each output adds its gradient at its recorded index with atomicAdd.
+//   Only the indices reach this kernel (no window), so a gather is not
+//   possible; where overlapping windows send three or more gradients to one
+//   input, the order of the additions, and with it the last bit, may differ
+//   from the CPU's.
+//
+// The per-element functions are __host__ __device__ so that they read as the
+// CPU code does and can be checked against it without a GPU.
+#include <cmath>
+
+#include "kernels/cuda/launch.cuh"
+#include "kernels/pooling.h"
+
+namespace striate::kernels::cuda {
+namespace {
+
+// ---- the window of one output position along one axis ------------------------
+
+struct Span {
+  int64_t begin, end;      // input positions begin, begin + step, ... < end
+  int64_t padded_length;   // average pooling: the window counted with padding
+};
+
+// Max pooling: dilated taps, the first in-bounds one found by stepping.
+__host__ __device__ __forceinline__ Span max_span(int64_t o, int64_t in, int64_t kernel, int64_t stride,
+                                                  int64_t pad, int64_t dilation) {
+  int64_t start = o * stride - pad;
+  const int64_t full_end = start + (kernel - 1) * dilation + 1;
+  const int64_t end = full_end < in ? full_end : in;
+  if (start < 0) start += (-start + dilation - 1) / dilation * dilation;
+  return {start, end, 0};
+}
+
+// Average pooling: clipped to the padded input for the count, to the input for the sum.
+__host__ __device__ __forceinline__ Span avg_span(int64_t o, int64_t in, int64_t kernel, int64_t stride,
+                                                  int64_t pad) {
+  const int64_t start = o * stride - pad;
+  const int64_t end = start + kernel < in + pad ? start + kernel : in + pad;
+  return {start > 0 ? start : 0, end < in ? end : in, end - start};
+}
+
+// Adaptive bins: [floor(o * in / out), ceil((o + 1) * in / out)).
+__host__ __device__ __forceinline__ Span adaptive_span(int64_t o, int64_t in, int64_t out) {
+  const int64_t begin = o * in / out, end = ((o + 1) * in + out - 1) / out;
+  return {begin, end, end - begin};
+}
+
+__host__ __device__ __forceinline__ int64_t avg_divisor(const Span& h, const Span& w, bool count_include_pad,
+                                                        int64_t divisor_override) {
+  if (divisor_override != 0) return divisor_override;
+  if (count_include_pad) return h.padded_length * w.padded_length;
+  return (h.end - h.begin) * (w.end - w.begin);
+}
+
+template <typename T>
+__host__ __device__ __forceinline__ bool is_nan(T v) {
+  return v != v;
+}
+
+// ---- per-element work (host and device) ----------------------------------------
+
+// The maximum over rows/columns of hs x ws stepping by (dh, dw): a NaN wins
+// and a later NaN replaces an earlier one; with nothing above -inf the first
+// position is reported.
+template <typename T>
+__host__ __device__ __forceinline__ void window_max(const T* plane, int64_t width, const Span& hs, const Span& ws,
+                                                    int64_t dh, int64_t dw, T& best, int64_t& best_index) {
+  best = -static_cast<T>(INFINITY);
+  best_index = hs.begin * width + ws.begin;
+  for (int64_t h = hs.begin; h < hs.end; h += dh) {
+    const T* row = plane + h * width;
+    for (int64_t w = ws.begin; w < ws.end; w += dw) {
+      const T v = row[w];
+      if (v > best || is_nan(v)) {
+        best = v;
+        best_index = h * width + w;
+      }
+    }
+  }
+}
+
+// Output element i (over planes * out_h * out_w) of max_pool2d.
+template <typename T>
+__host__ __device__ __forceinline__ void max_pool_at(const MaxPool2dParams& p, int64_t i) {
+  const auto& s = p.shape;
+  const auto& k = p.window;
+  const int64_t ow = i % s.out_w, oh = i / s.out_w % s.out_h, c = i / (s.out_w * s.out_h);
+  const Span hs = max_span(oh, s.in_h, k.kernel_h, k.stride_h, k.pad_h, k.dilation_h);
+  const Span ws = max_span(ow, s.in_w, k.kernel_w, k.stride_w, k.pad_w, k.dilation_w);
+  T best;
+  int64_t best_index;
+  window_max(static_cast<const T*>(p.input) + c * s.in_h * s.in_w, s.in_w, hs, ws, k.dilation_h, k.dilation_w, best,
+             best_index);
+  static_cast<T*>(p.output)[i] = best;
+  if (p.indices) p.indices[i] = best_index;
+}
+
+template <typename T>
+__host__ __device__ __forceinline__ void adaptive_max_pool_at(const AdaptivePool2dParams& p, int64_t i) {
+  const auto& s = p.shape;
+  const int64_t ow = i % s.out_w, oh = i / s.out_w % s.out_h, c = i / (s.out_w * s.out_h);
+  const Span hs = adaptive_span(oh, s.in_h, s.out_h), ws = adaptive_span(ow, s.in_w, s.out_w);
+  T best;
+  int64_t best_index;
+  window_max(static_cast<const T*>(p.input) + c * s.in_h * s.in_w, s.in_w, hs, ws, 1, 1, best, best_index);
+  static_cast<T*>(p.output)[i] = best;
+  if (p.indices) p.indices[i] = best_index;
+}
+
+template <typename T>
+__host__ __device__ __forceinline__ T window_sum(const T* plane, int64_t width, const Span& hs, const Span& ws) {
+  T sum = 0;
+  for (int64_t h = hs.begin; h < hs.end; ++h) {
+    const T* row = plane + h * width;
+    for (int64_t w = ws.begin; w < ws.end; ++w) sum += row[w];
+  }
+  return sum;
+}
+
+template <typename T>
+__host__ __device__ __forceinline__ void avg_pool_at(const AvgPool2dParams& p, int64_t i) {
+  const auto& s = p.shape;
+  const auto& k = p.window;
+  const int64_t ow = i % s.out_w, oh = i / s.out_w % s.out_h, c = i / (s.out_w * s.out_h);
+  const Span hs = avg_span(oh, s.in_h, k.kernel_h, k.stride_h, k.pad_h);
+  const Span ws = avg_span(ow, s.in_w, k.kernel_w, k.stride_w, k.pad_w);
+  const T sum = window_sum(static_cast<const T*>(p.input) + c * s.in_h * s.in_w, s.in_w, hs, ws);
+  // A window lying wholly in the padding averages to 0, as in PyTorch.
+  const bool empty = hs.begin >= hs.end || ws.begin >= ws.end;
+  static_cast<T*>(p.output)[i] =
+      empty ? T(0) : sum / static_cast<T>(avg_divisor(hs, ws, p.count_include_pad, p.divisor_override));
+}
+
+template <typename T>
+__host__ __device__ __forceinline__ void adaptive_avg_pool_at(const AdaptivePool2dParams& p, int64_t i) {
+  const auto& s = p.shape;
+  const int64_t ow = i % s.out_w, oh = i / s.out_w % s.out_h, c = i / (s.out_w * s.out_h);
+  const Span hs = adaptive_span(oh, s.in_h, s.out_h), ws = adaptive_span(ow, s.in_w, s.out_w);
+  const T sum = window_sum(static_cast<const T*>(p.input) + c * s.in_h * s.in_w, s.in_w, hs, ws);
+  static_cast<T*>(p.output)[i] = sum / static_cast<T>(hs.padded_length * ws.padded_length);
+}
+
+// The outputs [first, last) along one axis whose average window
+// [o * stride - pad, o * stride - pad + kernel) holds input position x
+// (x < in <= in + pad, so clipping the window to the padded input changes nothing).
+struct OutRange {
+  int64_t first, last;
+};
+
+__host__ __device__ __forceinline__ OutRange avg_outputs_covering(int64_t x, int64_t out, int64_t kernel,
+                                                                  int64_t stride, int64_t pad) {
+  const int64_t first = x + pad < kernel ? 0 : (x + pad - kernel) / stride + 1;
+  const int64_t last = (x + pad) / stride + 1;
+  return {first, last < out ? last : out};
+}
+
+// Adaptive bins holding x: [floor(x * out / in), ceil((x + 1) * out / in)).
+__host__ __device__ __forceinline__ OutRange adaptive_outputs_covering(int64_t x, int64_t in, int64_t out) {
+  return {x * out / in, ((x + 1) * out + in - 1) / in};
+}
+
+// Input element i (over planes * in_h * in_w) of avg_pool2d backward: the
+// CPU's shares go_o / divisor_o, added from zero in output order.
+template <typename T>
+__host__ __device__ __forceinline__ void avg_pool_backward_at(const AvgPool2dBackwardParams& p, int64_t i) {
+  const auto& s = p.shape;
+  const auto& k = p.window;
+  const int64_t w = i % s.in_w, h = i / s.in_w % s.in_h, c = i / (s.in_w * s.in_h);
+  const T* go = static_cast<const T*>(p.grad_out) + c * s.out_h * s.out_w;
+  const OutRange rows = avg_outputs_covering(h, s.out_h, k.kernel_h, k.stride_h, k.pad_h);
+  const OutRange cols = avg_outputs_covering(w, s.out_w, k.kernel_w, k.stride_w, k.pad_w);
+  T sum = 0;
+  for (int64_t oh = rows.first; oh < rows.last; ++oh) {
+    const Span hs = avg_span(oh, s.in_h, k.kernel_h, k.stride_h, k.pad_h);
+    for (int64_t ow = cols.first; ow < cols.last; ++ow) {
+      const Span ws = avg_span(ow, s.in_w, k.kernel_w, k.stride_w, k.pad_w);
+      sum += go[oh * s.out_w + ow] / static_cast<T>(avg_divisor(hs, ws, p.count_include_pad, p.divisor_override));
+    }
+  }
+  static_cast<T*>(p.grad_input)[i] = sum;
+}
+
+template <typename T>
+__host__ __device__ __forceinline__ void adaptive_avg_pool_backward_at(const AdaptiveAvgPool2dBackwardParams& p,
+                                                                       int64_t i) {
+  const auto& s = p.shape;
+  const int64_t w = i % s.in_w, h = i / s.in_w % s.in_h, c = i / (s.in_w * s.in_h);
+  const T* go = static_cast<const T*>(p.grad_out) + c * s.out_h * s.out_w;
+  const OutRange rows = adaptive_outputs_covering(h, s.in_h, s.out_h);
+  const OutRange cols = adaptive_outputs_covering(w, s.in_w, s.out_w);
+  T sum = 0;
+  for (int64_t oh = rows.first; oh < rows.last; ++oh) {
+    const Span hs = adaptive_span(oh, s.in_h, s.out_h);
+    for (int64_t ow = cols.first; ow < cols.last; ++ow) {
+      const Span ws = adaptive_span(ow, s.in_w, s.out_w);
+      sum += go[oh * s.out_w + ow] / static_cast<T>(hs.padded_length * ws.padded_length);
+    }
+  }
+  static_cast<T*>(p.grad_input)[i] = sum;
+}
+
+// ---- kernels ---------------------------------------------------------------------
+
+// Each pass as a type for the one grid-stride kernel: at<T>(params, i) does
+// element i (an output element in forward, an input element in the gathers).
+struct MaxPoolForward {
+  template <typename T>
+  __device__ static void at(const MaxPool2dParams& p, int64_t i) { max_pool_at<T>(p, i); }
+};
+struct AdaptiveMaxPoolForward {
+  template <typename T>
+  __device__ static void at(const AdaptivePool2dParams& p, int64_t i) { adaptive_max_pool_at<T>(p, i); }
+};
+struct AvgPoolForward {
+  template <typename T>
+  __device__ static void at(const AvgPool2dParams& p, int64_t i) { avg_pool_at<T>(p, i); }
+};
+struct AdaptiveAvgPoolForward {
+  template <typename T>
+  __device__ static void at(const AdaptivePool2dParams& p, int64_t i) { adaptive_avg_pool_at<T>(p, i); }
+};
+struct AvgPoolBackward {
+  template <typename T>
+  __device__ static void at(const AvgPool2dBackwardParams& p, int64_t i) { avg_pool_backward_at<T>(p, i); }
+};
+struct AdaptiveAvgPoolBackward {
+  template <typename T>
+  __device__ static void at(const AdaptiveAvgPool2dBackwardParams& p, int64_t i) {
+    adaptive_avg_pool_backward_at<T>(p, i);
+  }
+};
+
+template <typename Pass, typename T, typename Params>
+__global__ void pool_kernel(Params p, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x)
+    Pass::template at<T>(p, i);
+}
+
+// One thread per output: its gradient goes to its recorded input position.
+template <typename T>
+__global__ void max_pool_backward_kernel(const T* grad_out, const int64_t* indices, T* grad_input,
+                                         int64_t out_plane, int64_t in_plane, int64_t n) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x)
+    atomicAdd(grad_input + i / out_plane * in_plane + indices[i], grad_out[i]);
+}
+
+template <typename F>
+void visit_f32_f64(DType t, const char* op, F&& f) {
+  if (t == DType::F32) return f.template operator()<float>();
+  if (t == DType::F64) return f.template operator()<double>();
+  throw DTypeError(::striate::detail::concat(op, ": the CUDA kernel takes float32 or float64, got ", dtype_name(t)));
+}
+
+int64_t output_numel(const Pool2dShape& s) { return s.planes * s.out_h * s.out_w; }
+int64_t input_numel(const Pool2dShape& s) { return s.planes * s.in_h * s.in_w; }
+
+// Pass over n elements on the current stream.
+template <typename Pass, typename Params>
+void launch(const Params& p, int64_t n, const char* name) {
+  visit_f32_f64(p.dtype, name, [&]<typename T>() {
+    if (n == 0) return;
+    pool_kernel<Pass, T><<<grid_for(n), kThreads, 0, current_stream()>>>(p, n);
+    check_launch(name);
+  });
+}
+
+}  // namespace
+
+void max_pool2d(const MaxPool2dParams& p) { launch<MaxPoolForward>(p, output_numel(p.shape), "max_pool2d"); }
+
+void max_pool_backward(const MaxPoolBackwardParams& p) {
+  const auto& s = p.shape;
+  visit_f32_f64(p.dtype, "max_pool backward", [&]<typename T>() {
+    const int64_t in_numel = input_numel(s), n = output_numel(s);
+    if (in_numel == 0) return;
+    STRIATE_CUDA_CHECK(cudaMemsetAsync(p.grad_input, 0, in_numel * sizeof(T), current_stream()));
+    if (n == 0) return;
+    max_pool_backward_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
+        static_cast<const T*>(p.grad_out), p.indices, static_cast<T*>(p.grad_input), s.out_h * s.out_w,
+        s.in_h * s.in_w, n);
+    check_launch("max_pool backward");
+  });
+}
+
+void avg_pool2d(const AvgPool2dParams& p) { launch<AvgPoolForward>(p, output_numel(p.shape), "avg_pool2d"); }
+
+void avg_pool2d_backward(const AvgPool2dBackwardParams& p) {
+  launch<AvgPoolBackward>(p, input_numel(p.shape), "avg_pool2d backward");
+}
+
+void adaptive_avg_pool2d(const AdaptivePool2dParams& p) {
+  launch<AdaptiveAvgPoolForward>(p, output_numel(p.shape), "adaptive_avg_pool2d");
+}
+
+void adaptive_avg_pool2d_backward(const AdaptiveAvgPool2dBackwardParams& p) {
+  launch<AdaptiveAvgPoolBackward>(p, input_numel(p.shape), "adaptive_avg_pool2d backward");
+}
+
+void adaptive_max_pool2d(const AdaptivePool2dParams& p) {
+  launch<AdaptiveMaxPoolForward>(p, output_numel(p.shape), "adaptive_max_pool2d");
+}
+
+}  // namespace striate::kernels::cuda

@@ -1,0 +1,271 @@
+// CUDA softmax and log-softmax over [outer, dim, inner] (kernels/softmax.h),
+// forward and backward, f32 and f64, with the CPU's formulas
+// (kernels/cpu/softmax.cpp): the maximum along dim is subtracted before exp,
+// sums are kept in the tensor's type, log-softmax is (x - max) - log(sum),
+// and an all -inf (or NaN-holding) slice gives NaN.
+//
+// Two shapes of work, as in reduce.cu.
+//  - inner == 1: each slice is a contiguous row. A warp owns a row of up to
+//    kWarpRowLimit elements (several rows per block, no shared memory), a
+//    whole block a longer one. Three passes over the row: max, sum of exp,
+//    write; the second and third reads come from cache.
+//  - inner > 1: a thread owns one (outer, inner) column and walks dim at a
+//    stride of `inner`, so consecutive threads read consecutive addresses.
+//    When there are too few columns to fill the GPU, the block is viewed as
+//    [split][columns]: `split` threads share each column's dim and combine
+//    through shared memory.
+#include <cmath>
+
+#include "kernels/cuda/block_reduce.cuh"
+#include "kernels/cuda/launch.cuh"
+#include "kernels/softmax.h"
+
+namespace striate::kernels::cuda {
+namespace {
+
+constexpr int64_t kWarpRowLimit = 1024;
+constexpr int kBlockRowThreads = 512;
+constexpr int kMaxSplit = 32;
+constexpr int64_t kTargetBlocks = 1024;  // a few waves of 256-thread blocks on a large GPU
+constexpr int64_t kMaxGrid = 65535;
+
+// The CPU's running maximum (`x > max ? x : max`): NaN never wins, so a
+// slice holding NaN gets a NaN sum instead, and NaN everywhere, as on the CPU.
+struct RunningMax {
+  template <typename T>
+  __device__ __forceinline__ T operator()(T a, T b) const { return b > a ? b : a; }
+};
+
+template <typename T>
+__device__ __forceinline__ T neg_inf() {
+  return -static_cast<T>(INFINITY);
+}
+
+// The threads that share one row: a warp (kWarp) or the whole block.
+template <bool kWarp>
+struct RowGroup {
+  static __device__ __forceinline__ int lane() { return kWarp ? threadIdx.x % 32 : threadIdx.x; }
+  static __device__ __forceinline__ int size() { return kWarp ? 32 : blockDim.x; }
+  static __device__ __forceinline__ int64_t first() {
+    return kWarp ? blockIdx.x * int64_t{blockDim.x / 32} + threadIdx.x / 32 : int64_t{blockIdx.x};
+  }
+  static __device__ __forceinline__ int64_t stride() {
+    return kWarp ? int64_t{gridDim.x} * (blockDim.x / 32) : int64_t{gridDim.x};
+  }
+  // The fold of v over the group, in every thread of it.
+  template <typename T, typename Op>
+  static __device__ __forceinline__ T reduce(T v, Op op, T identity) {
+    if constexpr (kWarp) return warp_reduce_all(v, op);
+    else return block_reduce_all(v, op, identity);
+  }
+};
+
+// The block viewed as [split][width]: thread (tx, ty) works on column tx of
+// the block's current group, on the dim indices ty, ty + split, ...
+struct ColumnTile {
+  int split, width, tx, ty;
+
+  __device__ explicit ColumnTile(int split_) : split(split_), width(blockDim.x / split_) {
+    tx = threadIdx.x % width;
+    ty = threadIdx.x / width;
+  }
+
+  // The fold of v over the threads of one column, in each of them. Every
+  // thread of the block calls it (it synchronises when split > 1).
+  template <typename T, typename Op>
+  __device__ T fold(T v, Op op, T* shared) const {
+    if (split == 1) return v;
+    shared[ty * width + tx] = v;
+    __syncthreads();
+    if (ty == 0) {
+      for (int j = 1; j < split; ++j) v = op(v, shared[j * width + tx]);
+      shared[tx] = v;
+    }
+    __syncthreads();
+    v = shared[tx];
+    __syncthreads();  // the buffer is rewritten by the next fold
+    return v;
+  }
+};
+
+// ---- forward -----------------------------------------------------------------
+
+template <typename T, bool kWarp>
+__global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t n, bool log_out) {
+  using G = RowGroup<kWarp>;
+  for (int64_t r = G::first(); r < rows; r += G::stride()) {
+    const T* xr = x + r * n;
+    T* yr = y + r * n;
+    T max = neg_inf<T>();
+    for (int64_t j = G::lane(); j < n; j += G::size()) max = RunningMax{}(max, xr[j]);
+    max = G::reduce(max, RunningMax{}, neg_inf<T>());
+    T sum = 0;
+    for (int64_t j = G::lane(); j < n; j += G::size()) sum += exp(xr[j] - max);
+    sum = G::reduce(sum, SumOp{}, T(0));
+    if (log_out) {
+      const T log_sum = log(sum);
+      for (int64_t j = G::lane(); j < n; j += G::size()) yr[j] = (xr[j] - max) - log_sum;
+    } else {
+      const T inv = T(1) / sum;
+      for (int64_t j = G::lane(); j < n; j += G::size()) yr[j] = exp(xr[j] - max) * inv;
+    }
+  }
+}
+
+template <typename T>
+__global__ void softmax_columns_kernel(const T* x, T* y, SoftmaxShape s, int split, bool log_out) {
+  __shared__ alignas(8) unsigned char buffer[kThreads * sizeof(double)];
+  T* shared = reinterpret_cast<T*>(buffer);
+  const ColumnTile tile(split);
+  const int64_t columns = s.outer * s.inner;
+  for (int64_t group = blockIdx.x * int64_t{tile.width}; group < columns; group += int64_t{gridDim.x} * tile.width) {
+    const int64_t k = group + tile.tx;
+    const bool live = k < columns;
+    const int64_t start = live ? (k / s.inner) * s.dim * s.inner + k % s.inner : 0;
+    const T* xc = x + start;
+    T* yc = y + start;
+    const int64_t end = live ? s.dim : 0;
+    T max = neg_inf<T>();
+    for (int64_t d = tile.ty; d < end; d += split) max = RunningMax{}(max, xc[d * s.inner]);
+    max = tile.fold(max, RunningMax{}, shared);
+    T sum = 0;
+    for (int64_t d = tile.ty; d < end; d += split) sum += exp(xc[d * s.inner] - max);
+    sum = tile.fold(sum, SumOp{}, shared);
+    if (log_out) {
+      const T log_sum = log(sum);
+      for (int64_t d = tile.ty; d < end; d += split) yc[d * s.inner] = (xc[d * s.inner] - max) - log_sum;
+    } else {
+      const T inv = T(1) / sum;
+      for (int64_t d = tile.ty; d < end; d += split) yc[d * s.inner] = exp(xc[d * s.inner] - max) * inv;
+    }
+  }
+}
+
+// ---- backward ----------------------------------------------------------------
+// softmax:     grad_in = y * (g - sum_dim(g * y))
+// log_softmax: grad_in = g - exp(y) * sum_dim(g)
+
+template <typename T, bool kWarp>
+__global__ void softmax_backward_rows_kernel(const T* g, const T* y, T* gi, int64_t rows, int64_t n, bool log_out) {
+  using G = RowGroup<kWarp>;
+  for (int64_t r = G::first(); r < rows; r += G::stride()) {
+    const T* gr = g + r * n;
+    const T* yr = y + r * n;
+    T* out = gi + r * n;
+    T sum = 0;
+    if (log_out)
+      for (int64_t j = G::lane(); j < n; j += G::size()) sum += gr[j];
+    else
+      for (int64_t j = G::lane(); j < n; j += G::size()) sum += gr[j] * yr[j];
+    sum = G::reduce(sum, SumOp{}, T(0));
+    if (log_out)
+      for (int64_t j = G::lane(); j < n; j += G::size()) out[j] = gr[j] - exp(yr[j]) * sum;
+    else
+      for (int64_t j = G::lane(); j < n; j += G::size()) out[j] = yr[j] * (gr[j] - sum);
+  }
+}
+
+template <typename T>
+__global__ void softmax_backward_columns_kernel(const T* g, const T* y, T* gi, SoftmaxShape s, int split,
+                                                bool log_out) {
+  __shared__ alignas(8) unsigned char buffer[kThreads * sizeof(double)];
+  T* shared = reinterpret_cast<T*>(buffer);
+  const ColumnTile tile(split);
+  const int64_t columns = s.outer * s.inner;
+  for (int64_t group = blockIdx.x * int64_t{tile.width}; group < columns; group += int64_t{gridDim.x} * tile.width) {
+    const int64_t k = group + tile.tx;
+    const bool live = k < columns;
+    const int64_t start = live ? (k / s.inner) * s.dim * s.inner + k % s.inner : 0;
+    const T* gc = g + start;
+    const T* yc = y + start;
+    T* out = gi + start;
+    const int64_t end = live ? s.dim : 0;
+    T sum = 0;
+    if (log_out)
+      for (int64_t d = tile.ty; d < end; d += split) sum += gc[d * s.inner];
+    else
+      for (int64_t d = tile.ty; d < end; d += split) sum += gc[d * s.inner] * yc[d * s.inner];
+    sum = tile.fold(sum, SumOp{}, shared);
+    if (log_out)
+      for (int64_t d = tile.ty; d < end; d += split) out[d * s.inner] = gc[d * s.inner] - exp(yc[d * s.inner]) * sum;
+    else
+      for (int64_t d = tile.ty; d < end; d += split) out[d * s.inner] = yc[d * s.inner] * (gc[d * s.inner] - sum);
+  }
+}
+
+// ---- launching ---------------------------------------------------------------
+
+unsigned capped_grid(int64_t blocks) {
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks < kMaxGrid ? blocks : kMaxGrid));
+}
+
+// Threads per column for `columns` columns of `dim` elements: more while the
+// grid would be small and every thread still gets a few elements.
+int column_split(int64_t columns, int64_t dim) {
+  int split = 1;
+  while (split < kMaxSplit && dim >= 8 * split && (columns + kThreads / split - 1) / (kThreads / split) < kTargetBlocks)
+    split *= 2;
+  return split;
+}
+
+// Calls launch.template operator()<T>() with T = float or double.
+template <typename F>
+void visit_f32_f64(DType dtype, const char* op, F&& launch) {
+  if (dtype == DType::F32) return launch.template operator()<float>();
+  if (dtype == DType::F64) return launch.template operator()<double>();
+  throw DTypeError(::striate::detail::concat(op, ": the CUDA kernel takes float32 or float64, got ",
+                                             dtype_name(dtype)));
+}
+
+}  // namespace
+
+void softmax(const SoftmaxParams& p) {
+  const SoftmaxShape s = p.shape;
+  if (s.outer == 0 || s.dim == 0 || s.inner == 0) return;
+  const cudaStream_t stream = current_stream();
+  visit_f32_f64(p.dtype, "softmax", [&]<typename T>() {
+    const T* x = static_cast<const T*>(p.input);
+    T* y = static_cast<T*>(p.output);
+    if (s.inner == 1 && s.dim <= kWarpRowLimit) {
+      const int64_t rows_per_block = kThreads / 32;
+      softmax_rows_kernel<T, true><<<capped_grid((s.outer + rows_per_block - 1) / rows_per_block), kThreads, 0,
+                                     stream>>>(x, y, s.outer, s.dim, p.log);
+    } else if (s.inner == 1) {
+      softmax_rows_kernel<T, false><<<capped_grid(s.outer), kBlockRowThreads, 0, stream>>>(x, y, s.outer, s.dim,
+                                                                                          p.log);
+    } else {
+      const int split = column_split(s.outer * s.inner, s.dim);
+      const int64_t width = kThreads / split;
+      softmax_columns_kernel<T><<<capped_grid((s.outer * s.inner + width - 1) / width), kThreads, 0, stream>>>(
+          x, y, s, split, p.log);
+    }
+  });
+  check_launch("softmax");
+}
+
+void softmax_backward(const SoftmaxBackwardParams& p) {
+  const SoftmaxShape s = p.shape;
+  if (s.outer == 0 || s.dim == 0 || s.inner == 0) return;
+  const cudaStream_t stream = current_stream();
+  visit_f32_f64(p.dtype, "softmax backward", [&]<typename T>() {
+    const T* g = static_cast<const T*>(p.grad_out);
+    const T* y = static_cast<const T*>(p.output);
+    T* gi = static_cast<T*>(p.grad_input);
+    if (s.inner == 1 && s.dim <= kWarpRowLimit) {
+      const int64_t rows_per_block = kThreads / 32;
+      softmax_backward_rows_kernel<T, true><<<capped_grid((s.outer + rows_per_block - 1) / rows_per_block),
+                                              kThreads, 0, stream>>>(g, y, gi, s.outer, s.dim, p.log);
+    } else if (s.inner == 1) {
+      softmax_backward_rows_kernel<T, false><<<capped_grid(s.outer), kBlockRowThreads, 0, stream>>>(
+          g, y, gi, s.outer, s.dim, p.log);
+    } else {
+      const int split = column_split(s.outer * s.inner, s.dim);
+      const int64_t width = kThreads / split;
+      softmax_backward_columns_kernel<T><<<capped_grid((s.outer * s.inner + width - 1) / width), kThreads, 0,
+                                           stream>>>(g, y, gi, s, split, p.log);
+    }
+  });
+  check_launch("softmax backward");
+}
+
+}  // namespace striate::kernels::cuda

@@ -1,0 +1,232 @@
+// Convolutions through cuDNN 9's convolution API: the peer every native
+// kernel is compared with, and the Library backend of OpFamily::Conv.
+//
+// Each (pass, shape, dtype, device) gets its algorithm once from
+// cudnnFind*AlgorithmEx, which times cuDNN's candidates on the real buffers;
+// later calls reuse it. Math is CUDNN_FMA_MATH: true f32 (no TF32), so a
+// comparison with the native f32 kernels is like for like. Workspaces come
+// from the caching allocator. cuDNN pads symmetrically: a "same" convolution
+// with an even kernel (more padding after than before) runs the native kernel.
+#ifdef STRIATE_WITH_CUDNN
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "kernels/conv.h"
+#include "kernels/cudnn/library.h"
+#include "striate/core/cuda.h"
+
+namespace striate::kernels::cudnn {
+namespace {
+
+// Find may try algorithms up to this much scratch memory.
+constexpr size_t kMaxWorkspace = size_t{1} << 30;
+
+cudnnDataType_t data_type(DType dtype) {
+  if (dtype == DType::F32) return CUDNN_DATA_FLOAT;
+  if (dtype == DType::F64) return CUDNN_DATA_DOUBLE;
+  throw DTypeError(std::string("cuDNN conv2d: expected f32 or f64, got ") + dtype_name(dtype));
+}
+
+// The descriptors of one convolution, destroyed with it.
+struct Descriptors {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+
+  explicit Descriptors(const ConvParams& p) {
+    const cudnnDataType_t t = data_type(p.dtype);
+    const auto i = [](int64_t v) { return static_cast<int>(v); };
+    STRIATE_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
+    STRIATE_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
+    STRIATE_CUDNN_CHECK(cudnnCreateTensorDescriptor(&bias));
+    STRIATE_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
+    STRIATE_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
+    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, i(p.batch), i(p.channels), i(p.height),
+                                                   i(p.width)));
+    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, i(p.batch), i(p.out_channels),
+                                                   i(p.out_h), i(p.out_w)));
+    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, t, 1, i(p.out_channels), 1, 1));
+    STRIATE_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, i(p.out_channels),
+                                                   i(p.channels / p.groups), i(p.kernel_h), i(p.kernel_w)));
+    STRIATE_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, i(p.pad_top), i(p.pad_left), i(p.stride_h),
+                                                        i(p.stride_w), i(p.dilation_h), i(p.dilation_w),
+                                                        CUDNN_CROSS_CORRELATION, t));
+    STRIATE_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, i(p.groups)));
+    STRIATE_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH));
+  }
+  ~Descriptors() {
+    cudnnDestroyConvolutionDescriptor(conv);
+    cudnnDestroyFilterDescriptor(w);
+    cudnnDestroyTensorDescriptor(bias);
+    cudnnDestroyTensorDescriptor(y);
+    cudnnDestroyTensorDescriptor(x);
+  }
+  Descriptors(const Descriptors&) = delete;
+  Descriptors& operator=(const Descriptors&) = delete;
+};
+
+// Whether cuDNN's symmetric padding gives our output size, and the sizes fit its ints.
+bool supported(const ConvParams& p) {
+  const auto out = [](int64_t in, int64_t pad, int64_t kernel, int64_t stride, int64_t dilation) {
+    return (in + 2 * pad - dilation * (kernel - 1) - 1) / stride + 1;
+  };
+  const int64_t largest = std::max({p.batch * p.channels * p.height * p.width,
+                                    p.batch * p.out_channels * p.out_h * p.out_w});
+  return out(p.height, p.pad_top, p.kernel_h, p.stride_h, p.dilation_h) == p.out_h &&
+         out(p.width, p.pad_left, p.kernel_w, p.stride_w, p.dilation_w) == p.out_w && largest <= INT32_MAX &&
+         (p.dtype == DType::F32 || p.dtype == DType::F64);
+}
+
+bool use_native(const ConvParams& p, const char* pass) {
+  if (supported(p)) return false;
+  registry::log_once(std::string("striate: cuDNN ") + pass +
+                   ": asymmetric padding (or a size or dtype cuDNN does not take); running the native kernel");
+  return true;
+}
+
+enum class Pass { Forward, GradInput, GradWeight };
+
+struct Choice {
+  int algo;  // the pass's cudnn*Algo_t
+  size_t workspace;
+};
+
+std::vector<int64_t> key_of(const ConvParams& p, Pass pass) {
+  std::vector<int64_t> key = conv_key(p);
+  key.push_back(static_cast<int64_t>(pass));
+  key.push_back(striate::cuda::current_device());
+  return key;
+}
+
+std::mutex cache_mutex;
+std::map<std::vector<int64_t>, Choice>& choices() {
+  static std::map<std::vector<int64_t>, Choice> cache;
+  return cache;
+}
+
+// The cached choice for `key`, or find() run once (outside the lock: it launches work).
+template <typename Find>
+Choice choose(const std::vector<int64_t>& key, Find&& find) {
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    const auto it = choices().find(key);
+    if (it != choices().end()) return it->second;
+  }
+  const Choice c = find();
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  return choices().emplace(key, c).first->second;
+}
+
+// The fastest successful result of a Find call.
+template <typename Perf>
+Choice best_of(const Perf* results, int count, const char* pass) {
+  for (int i = 0; i < count; ++i)
+    if (results[i].status == CUDNN_STATUS_SUCCESS)
+      return {static_cast<int>(results[i].algo), results[i].memory};
+  throw DeviceError(std::string("cuDNN ") + pass + ": no algorithm works for this convolution");
+}
+
+// cuDNN's alpha and beta: float for float data, double for double data.
+const void* one(DType t) {
+  static const float f = 1;
+  static const double d = 1;
+  return t == DType::F64 ? static_cast<const void*>(&d) : &f;
+}
+const void* zero(DType t) {
+  static const float f = 0;
+  static const double d = 0;
+  return t == DType::F64 ? static_cast<const void*>(&d) : &f;
+}
+
+// Scratch for Find to try algorithms in: kMaxWorkspace, or less when the GPU
+// cannot spare that much (algorithms needing more are then skipped).
+Workspace find_workspace() {
+  for (size_t bytes = kMaxWorkspace;; bytes /= 4) {
+    try {
+      return Workspace(bytes);
+    } catch (const OutOfMemoryError&) {
+      if (bytes < (size_t{1} << 20)) return Workspace(0);
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(const ConvParams& p, const void* input, const void* weight, const void* bias, void* output) {
+  if (use_native(p, "conv2d forward")) return cuda::conv2d_forward(p, input, weight, bias, output);
+  if (p.batch == 0) return;
+  cudnnHandle_t h = cudnn_handle();
+  const Descriptors d(p);
+  const Choice c = choose(key_of(p, Pass::Forward), [&] {
+    Workspace scratch = find_workspace();
+    constexpr int kMax = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
+    cudnnConvolutionFwdAlgoPerf_t results[kMax];
+    int found = 0;
+    STRIATE_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, input, d.w, weight, d.conv, d.y, output, kMax,
+                                                               &found, results, scratch.data(), scratch.size()));
+    return best_of(results, found, "conv2d forward");
+  });
+  Workspace scratch(c.workspace);
+  STRIATE_CUDNN_CHECK(cudnnConvolutionForward(h, one(p.dtype), d.x, input, d.w, weight, d.conv,
+                                              static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), scratch.data(),
+                                              scratch.size(), zero(p.dtype), d.y, output));
+  if (bias != nullptr) STRIATE_CUDNN_CHECK(cudnnAddTensor(h, one(p.dtype), d.bias, bias, one(p.dtype), d.y, output));
+}
+
+void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input) {
+  if (use_native(p, "conv2d grad input")) return cuda::conv2d_grad_input(p, weight, grad_output, grad_input);
+  if (p.batch == 0) return;
+  cudnnHandle_t h = cudnn_handle();
+  const Descriptors d(p);
+  const Choice c = choose(key_of(p, Pass::GradInput), [&] {
+    Workspace scratch = find_workspace();
+    constexpr int kMax = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
+    cudnnConvolutionBwdDataAlgoPerf_t results[kMax];
+    int found = 0;
+    STRIATE_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, weight, d.y, grad_output, d.conv, d.x,
+                                                                    grad_input, kMax, &found, results,
+                                                                    scratch.data(), scratch.size()));
+    return best_of(results, found, "conv2d grad input");
+  });
+  Workspace scratch(c.workspace);
+  STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardData(h, one(p.dtype), d.w, weight, d.y, grad_output, d.conv,
+                                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), scratch.data(),
+                                                   scratch.size(), zero(p.dtype), d.x, grad_input));
+}
+
+void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
+                        void* grad_bias) {
+  if (use_native(p, "conv2d grad weight"))
+    return cuda::conv2d_grad_weight(p, input, grad_output, grad_weight, grad_bias);
+  if (p.batch == 0) return cuda::conv2d_grad_weight(p, input, grad_output, grad_weight, grad_bias);  // zeros
+  cudnnHandle_t h = cudnn_handle();
+  const Descriptors d(p);
+  if (grad_weight != nullptr) {
+    const Choice c = choose(key_of(p, Pass::GradWeight), [&] {
+      Workspace scratch = find_workspace();
+      constexpr int kMax = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
+      cudnnConvolutionBwdFilterAlgoPerf_t results[kMax];
+      int found = 0;
+      STRIATE_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, input, d.y, grad_output, d.conv, d.w,
+                                                                        grad_weight, kMax, &found, results,
+                                                                        scratch.data(), scratch.size()));
+      return best_of(results, found, "conv2d grad weight");
+    });
+    Workspace scratch(c.workspace);
+    STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, one(p.dtype), d.x, input, d.y, grad_output, d.conv,
+                                                       static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo),
+                                                       scratch.data(), scratch.size(), zero(p.dtype), d.w,
+                                                       grad_weight));
+  }
+  if (grad_bias != nullptr)
+    STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, one(p.dtype), d.y, grad_output, zero(p.dtype), d.bias,
+                                                     grad_bias));
+}
+
+}  // namespace striate::kernels::cudnn
+
+#endif

@@ -1,0 +1,268 @@
+// Every CUDA convolution against the CPU backend: the direct and the
+// implicit-GEMM kernels on their own (raw calls into poisoned buffers), and
+// conv2d / conv1d through autograd on each backend (native, cuDNN, auto),
+// forward and all three gradients, f32 and f64, over a sweep of shapes.
+//
+// Tolerance: the reference is the CPU in f64 on the same (rounded) inputs. A
+// sum of K products rounds differently in every summation order, so each
+// element may differ by a few ulps of the sum of the magnitudes of its terms,
+// which the CPU computes too (the same convolution over |x|, |w|, |grad|).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kernels/conv.h"
+#include "striate/striate.h"
+#include "support/gpu.h"
+
+namespace striate {
+namespace {
+
+const Device kGpu = Device::cuda(0);
+using Pair = std::array<int64_t, 2>;
+
+struct Case {
+  const char* name;
+  Shape input, weight;
+  Pair stride{1, 1}, pad{0, 0}, dilation{1, 1};
+  int64_t groups = 1;
+  bool bias = true;
+  PaddingMode mode = PaddingMode::Explicit;
+};
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all = {
+      {"plain 3x3", {2, 3, 7, 7}, {4, 3, 3, 3}},
+      {"batch 1, stride 2", {1, 3, 7, 7}, {2, 3, 3, 3}, {2, 2}},
+      {"rectangular kernel, asymmetric stride", {2, 2, 9, 6}, {3, 2, 2, 3}, {3, 1}, {1, 0}},
+      {"dilation 2", {1, 2, 8, 8}, {2, 2, 3, 3}, {1, 1}, {2, 1}, {2, 2}},
+      {"groups 2", {2, 4, 6, 5}, {6, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2},
+      {"depthwise", {2, 8, 9, 7}, {8, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 8},
+      {"1x1 no bias", {2, 5, 4, 3}, {3, 5, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1, false},
+      {"same, even kernel", {1, 2, 6, 6}, {2, 2, 4, 4}, {1, 1}, {0, 0}, {1, 1}, 1, true, PaddingMode::Same},
+      {"LeNet conv1", {3, 1, 28, 28}, {6, 1, 5, 5}, {1, 1}, {2, 2}},
+      {"LeNet conv2", {3, 6, 14, 14}, {16, 6, 5, 5}},
+      // Many channels: the implicit GEMM in every pass.
+      {"64 -> 64, 3x3 pad 1", {2, 64, 9, 11}, {64, 64, 3, 3}, {1, 1}, {1, 1}},
+      {"96 -> 130, 1x1", {3, 96, 7, 5}, {130, 96, 1, 1}},
+      {"40 -> 72, 3x3 stride 2", {2, 40, 13, 13}, {72, 40, 3, 3}, {2, 2}, {1, 1}},
+      {"48 -> 64, dilation 2", {1, 48, 12, 10}, {64, 48, 3, 3}, {1, 1}, {2, 2}, {2, 2}},
+      {"groups 2 of 48", {2, 96, 8, 8}, {96, 48, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 2},
+      {"7x7 stride 2 (ResNet stem)", {2, 3, 29, 31}, {64, 3, 7, 7}, {2, 2}, {3, 3}},
+      {"1x1 stride 2 (downsample)", {2, 64, 9, 9}, {128, 64, 1, 1}, {2, 2}},
+      {"11x11 stride 4 (AlexNet)", {1, 3, 39, 39}, {64, 3, 11, 11}, {4, 4}, {2, 2}},
+      {"same, 64 channels, even kernel", {1, 64, 7, 7}, {64, 64, 2, 2}, {1, 1}, {0, 0}, {1, 1}, 1, true,
+       PaddingMode::Same},
+  };
+  return all;
+}
+
+// The kernels' view of a case, worked out as the op layer does.
+kernels::ConvParams params_of(const Case& c, DType dtype) {
+  kernels::ConvParams p{};
+  p.dtype = dtype;
+  p.batch = c.input[0];
+  p.channels = c.input[1];
+  p.height = c.input[2];
+  p.width = c.input[3];
+  p.out_channels = c.weight[0];
+  p.kernel_h = c.weight[2];
+  p.kernel_w = c.weight[3];
+  p.stride_h = c.stride[0];
+  p.stride_w = c.stride[1];
+  p.dilation_h = c.dilation[0];
+  p.dilation_w = c.dilation[1];
+  p.groups = c.groups;
+  const Pair extent{c.dilation[0] * (p.kernel_h - 1) + 1, c.dilation[1] * (p.kernel_w - 1) + 1};
+  Pair before = c.pad, total{2 * c.pad[0], 2 * c.pad[1]};
+  if (c.mode == PaddingMode::Same) {
+    total = {extent[0] - 1, extent[1] - 1};
+    before = {total[0] / 2, total[1] / 2};
+  }
+  p.pad_top = before[0];
+  p.pad_left = before[1];
+  p.out_h = (p.height + total[0] - extent[0]) / p.stride_h + 1;
+  p.out_w = (p.width + total[1] - extent[1]) / p.stride_w + 1;
+  return p;
+}
+
+ConvPadding<2> padding_of(const Case& c) {
+  if (c.mode != PaddingMode::Explicit) return c.mode;
+  return ConvPadding<2>(std::vector<int64_t>{c.pad[0], c.pad[1]});
+}
+
+Tensor run_conv(const Case& c, const Tensor& x, const Tensor& w, const Tensor& b) {
+  return conv2d(x, w, b, std::vector<int64_t>{c.stride[0], c.stride[1]}, padding_of(c),
+                std::vector<int64_t>{c.dilation[0], c.dilation[1]}, c.groups);
+}
+
+// The four results of one convolution: output and the three gradients.
+struct Results {
+  Tensor y, gx, gw, gb;
+};
+
+// Forward and backward with grad_output `gy` (all tensors on one device).
+Results forward_backward(const Case& c, const Tensor& x0, const Tensor& w0, const Tensor& b0, const Tensor& gy) {
+  Tensor x = x0.detach().requires_grad_(), w = w0.detach().requires_grad_();
+  Tensor b = c.bias ? b0.detach().requires_grad_() : Tensor();
+  Tensor y = run_conv(c, x, w, b);
+  y.backward(gy);
+  return {y.detach(), x.grad(), w.grad(), c.bias ? b.grad() : Tensor()};
+}
+
+double epsilon(DType dtype) {
+  return dtype == kDouble ? std::numeric_limits<double>::epsilon() : std::numeric_limits<float>::epsilon();
+}
+
+// |got - want| <= eps * (4 + 2 sqrt(depth)) * magnitude, element by element.
+void expect_close(const Tensor& got, const Tensor& want, const Tensor& magnitude, int64_t depth, DType dtype,
+                  const std::string& what) {
+  SCOPED_TRACE(what);
+  ASSERT_TRUE(got.defined());
+  ASSERT_EQ(got.sizes(), want.sizes());
+  const auto g = got.cpu().to(kDouble).contiguous().to_vector<double>();
+  const auto r = want.contiguous().to_vector<double>();
+  const auto m = magnitude.contiguous().to_vector<double>();
+  const double factor = epsilon(dtype) * (4 + 2 * std::sqrt(static_cast<double>(depth)));
+  int64_t bad = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    const double bound = factor * m[i] + 1e-300;
+    if (!(std::abs(g[i] - r[i]) <= bound) && bad++ < 5)
+      ADD_FAILURE() << "element " << i << ": gpu " << g[i] << ", cpu " << r[i] << " (bound " << bound << ")";
+  }
+  EXPECT_EQ(bad, 0) << bad << " of " << r.size() << " elements differ";
+}
+
+// One case's inputs (rounded to dtype), its f64 CPU reference and the magnitudes.
+struct Problem {
+  Case c;
+  DType dtype;
+  Tensor x, w, b, gy;   // dtype, on the CPU
+  Results want, size;   // f64
+  int64_t depth_forward, depth_grad_input, depth_grad_weight;
+
+  Problem(const Case& cs, DType t) : c(cs), dtype(t) {
+    Generator gen(7);
+    x = randn(c.input, TensorOptions(kDouble), &gen).to(t);
+    w = randn(c.weight, TensorOptions(kDouble), &gen).to(t);
+    b = randn({c.weight[0]}, TensorOptions(kDouble), &gen).to(t);
+    const kernels::ConvParams p = params_of(c, t);
+    gy = randn({p.batch, p.out_channels, p.out_h, p.out_w}, TensorOptions(kDouble), &gen).to(t);
+    want = forward_backward(c, x.to(kDouble), w.to(kDouble), b.to(kDouble), gy.to(kDouble));
+    size = forward_backward(c, x.to(kDouble).abs(), w.to(kDouble).abs(), b.to(kDouble).abs(), gy.to(kDouble).abs());
+    const int64_t taps = p.kernel_h * p.kernel_w;
+    depth_forward = p.channels / p.groups * taps + 1;
+    depth_grad_input = p.out_channels / p.groups * taps;
+    depth_grad_weight = p.batch * p.out_h * p.out_w;
+  }
+
+  void expect_matches(const Results& got, const std::string& what) const {
+    const std::string where = std::string(c.name) + ", " + dtype_name(dtype) + ", " + what;
+    expect_close(got.y, want.y, size.y, depth_forward, dtype, where + ": output");
+    if (got.gx.defined()) expect_close(got.gx, want.gx, size.gx, depth_grad_input, dtype, where + ": grad input");
+    if (got.gw.defined()) expect_close(got.gw, want.gw, size.gw, depth_grad_weight, dtype, where + ": grad weight");
+    if (c.bias && got.gb.defined())
+      expect_close(got.gb, want.gb, size.gb, depth_grad_weight, dtype, where + ": grad bias");
+  }
+};
+
+Tensor poisoned(const Shape& sizes, DType dtype) {
+  return full(sizes, std::numeric_limits<double>::quiet_NaN(), TensorOptions(dtype).device(kGpu));
+}
+
+using ForwardFn = decltype(&kernels::cuda::conv2d_forward);
+using GradInputFn = decltype(&kernels::cuda::conv2d_grad_input);
+using GradWeightFn = decltype(&kernels::cuda::conv2d_grad_weight);
+
+// One set of kernels called directly, outputs poisoned with NaN first.
+Results run_kernels(const Problem& pr, ForwardFn forward, GradInputFn grad_input, GradWeightFn grad_weight) {
+  const kernels::ConvParams p = params_of(pr.c, pr.dtype);
+  const Tensor x = pr.x.to(kGpu), w = pr.w.to(kGpu), b = pr.b.to(kGpu), gy = pr.gy.to(kGpu);
+  Results r{poisoned(pr.gy.sizes(), pr.dtype), poisoned(pr.x.sizes(), pr.dtype), poisoned(pr.w.sizes(), pr.dtype),
+            poisoned(pr.b.sizes(), pr.dtype)};
+  forward(p, x.data_ptr(), w.data_ptr(), pr.c.bias ? b.data_ptr() : nullptr, r.y.data_ptr());
+  grad_input(p, w.data_ptr(), gy.data_ptr(), r.gx.data_ptr());
+  grad_weight(p, x.data_ptr(), gy.data_ptr(), r.gw.data_ptr(), pr.c.bias ? r.gb.data_ptr() : nullptr);
+  cuda::synchronize();
+  if (!pr.c.bias) r.gb = Tensor();
+  return r;
+}
+
+TEST(CudaConv, DirectKernelsMatchTheCpu) {
+  STRIATE_REQUIRE_GPU();
+  for (DType dtype : {kFloat, kDouble})
+    for (const Case& c : cases()) {
+      const Problem pr(c, dtype);
+      pr.expect_matches(run_kernels(pr, &kernels::cuda::conv2d_forward_direct, &kernels::cuda::conv2d_grad_input_direct,
+                                    &kernels::cuda::conv2d_grad_weight_direct),
+                        "direct kernels");
+    }
+}
+
+TEST(CudaConv, ImplicitGemmKernelsMatchTheCpu) {
+  STRIATE_REQUIRE_GPU();
+  for (DType dtype : {kFloat, kDouble})
+    for (const Case& c : cases()) {
+      const Problem pr(c, dtype);
+      pr.expect_matches(run_kernels(pr, &kernels::cuda::conv2d_forward_implicit_gemm,
+                                    &kernels::cuda::conv2d_grad_input_implicit_gemm,
+                                    &kernels::cuda::conv2d_grad_weight_implicit_gemm),
+                        "implicit GEMM kernels");
+    }
+}
+
+TEST(CudaConv, EveryBackendMatchesTheCpuThroughAutograd) {
+  STRIATE_REQUIRE_GPU();
+  for (KernelBackend backend : {KernelBackend::Native, KernelBackend::Library, KernelBackend::Auto}) {
+    KernelBackendGuard guard(OpFamily::Conv, backend);
+    for (DType dtype : {kFloat, kDouble})
+      for (const Case& c : cases()) {
+        const Problem pr(c, dtype);
+        const Results got =
+            forward_backward(c, pr.x.to(kGpu), pr.w.to(kGpu), pr.b.to(kGpu), pr.gy.to(kGpu));
+        pr.expect_matches(got, backend_name(OpFamily::Conv, backend));
+        // Auto's second call takes its remembered choice: it must agree too.
+        if (backend == KernelBackend::Auto)
+          pr.expect_matches(forward_backward(c, pr.x.to(kGpu), pr.w.to(kGpu), pr.b.to(kGpu), pr.gy.to(kGpu)),
+                            "auto, second call");
+      }
+  }
+}
+
+TEST(CudaConv, HalfPrecisionAndChannelsLastMatchTheCpu) {
+  STRIATE_REQUIRE_GPU();
+  Generator gen(3);
+  const Tensor x = randn({2, 32, 9, 9}, TensorOptions(kFloat), &gen), w = randn({48, 32, 3, 3}, TensorOptions(kFloat), &gen);
+  const Tensor want = conv2d(x, w, Tensor(), 1, 1);
+  for (DType dtype : {kHalf, kBFloat16}) {
+    const Tensor got = conv2d(x.to(dtype).to(kGpu), w.to(dtype).to(kGpu), Tensor(), 1, 1);
+    EXPECT_EQ(got.dtype(), dtype);
+    const Tensor cpu16 = conv2d(x.to(dtype), w.to(dtype), Tensor(), 1, 1);
+    const double tol = dtype == kHalf ? 2e-2 : 1.5e-1;
+    EXPECT_LT((got.cpu().to(kFloat) - cpu16.to(kFloat)).abs().max().item<double>(), tol * want.abs().max().item<double>())
+        << dtype_name(dtype);
+  }
+  const Tensor nhwc = x.contiguous(MemoryFormat::ChannelsLast).to(kGpu);
+  const Tensor got = conv2d(nhwc, w.to(kGpu), Tensor(), 1, 1);
+  EXPECT_TRUE(got.is_contiguous(MemoryFormat::ChannelsLast));
+  EXPECT_LT((got.cpu() - want).abs().max().item<double>(), 1e-4 * want.abs().max().item<double>());
+}
+
+TEST(CudaConv, Conv1dMatchesTheCpu) {
+  STRIATE_REQUIRE_GPU();
+  Generator gen(5);
+  const Tensor x = randn({3, 40, 37}, TensorOptions(kDouble), &gen), w = randn({50, 20, 5}, TensorOptions(kDouble), &gen);
+  const Tensor b = randn({50}, TensorOptions(kDouble), &gen);
+  for (KernelBackend backend : {KernelBackend::Native, KernelBackend::Library}) {
+    KernelBackendGuard guard(OpFamily::Conv, backend);
+    const Tensor want = conv1d(x, w, b, 2, 3, 2, 2);
+    const Tensor got = conv1d(x.to(kGpu), w.to(kGpu), b.to(kGpu), 2, 3, 2, 2);
+    EXPECT_LT((got.cpu() - want).abs().max().item<double>(), 1e-12 * want.abs().max().item<double>());
+  }
+}
+
+}  // namespace
+}  // namespace striate
