@@ -119,7 +119,7 @@ void conv2d_forward_direct(const ConvParams& p, const void* input, const void* w
                            void* output) {
   const int64_t n = p.batch * p.out_channels * p.out_h * p.out_w;
   if (n == 0) return;
-  visit_conv_dtype(p.dtype, "conv2d", [&]<typename T>() {
+  visit_f32_f64(p.dtype, "conv2d", [&]<typename T>() {
     conv_forward_direct_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         p, static_cast<const T*>(input), static_cast<const T*>(weight), static_cast<const T*>(bias),
         static_cast<T*>(output));
@@ -130,7 +130,7 @@ void conv2d_forward_direct(const ConvParams& p, const void* input, const void* w
 void conv2d_grad_input_direct(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input) {
   const int64_t n = p.batch * p.channels * p.height * p.width;
   if (n == 0) return;
-  visit_conv_dtype(p.dtype, "conv2d backward", [&]<typename T>() {
+  visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
     conv_grad_input_direct_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
         p, static_cast<const T*>(weight), static_cast<const T*>(grad_output), static_cast<T*>(grad_input));
     check_launch("conv2d_grad_input_direct");
@@ -138,7 +138,7 @@ void conv2d_grad_input_direct(const ConvParams& p, const void* weight, const voi
 }
 
 void conv2d_grad_bias(const ConvParams& p, const void* grad_output, void* grad_bias) {
-  visit_conv_dtype(p.dtype, "conv2d backward", [&]<typename T>() {
+  visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
     conv_grad_bias_kernel<T><<<blocks_for(p.out_channels), kThreads, 0, current_stream()>>>(
         p, static_cast<const T*>(grad_output), static_cast<T*>(grad_bias));
     check_launch("conv2d_grad_bias");
@@ -150,7 +150,7 @@ void conv2d_grad_weight_direct(const ConvParams& p, const void* input, const voi
   if (grad_bias != nullptr) conv2d_grad_bias(p, grad_output, grad_bias);
   if (grad_weight == nullptr) return;
   const int64_t weights = p.out_channels * (p.channels / p.groups) * p.kernel_h * p.kernel_w;
-  visit_conv_dtype(p.dtype, "conv2d backward", [&]<typename T>() {
+  visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
     conv_grad_weight_direct_kernel<T><<<blocks_for(weights), kThreads, 0, current_stream()>>>(
         p, static_cast<const T*>(input), static_cast<const T*>(grad_output), static_cast<T*>(grad_weight));
     check_launch("conv2d_grad_weight_direct");

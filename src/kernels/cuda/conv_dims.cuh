@@ -1,6 +1,6 @@
 // What the CUDA convolution files share: the geometry in 32-bit fields
 // (index arithmetic in int is several times cheaper than in int64 on the
-// GPU) and the dtype dispatch (the op layer computes f16/bf16 in f32).
+// GPU).
 #pragma once
 
 #include <climits>
@@ -53,13 +53,6 @@ inline ConvDims conv_dims(const ConvParams& p, const char* kernel) {
   d.HW = d.H * d.W;
   d.oHW = d.oH * d.oW;
   return d;
-}
-
-template <typename F>
-void visit_conv_dtype(DType dtype, const char* op, F&& f) {
-  if (dtype == DType::F32) return f.template operator()<float>();
-  if (dtype == DType::F64) return f.template operator()<double>();
-  throw DTypeError(std::string(op) + ": the CUDA convolution takes f32 or f64, got " + dtype_name(dtype));
 }
 
 }  // namespace striate::kernels::cuda

@@ -146,7 +146,7 @@ void conv2d_forward_implicit_gemm(const ConvParams& p, const void* input, const 
                                   void* output) {
   const ConvDims d = conv_dims(p, "conv2d_forward_implicit_gemm");
   if (p.batch == 0) return;
-  visit_conv_dtype(p.dtype, "conv2d", [&]<typename T>() {
+  visit_f32_f64(p.dtype, "conv2d", [&]<typename T>() {
     ForwardProblem<T> problem{d, static_cast<const T*>(input), static_cast<const T*>(weight),
                               static_cast<const T*>(bias), static_cast<T*>(output), d.Og, d.batch * d.oHW,
                               d.Cg * d.kHW};
@@ -158,7 +158,7 @@ void conv2d_grad_input_implicit_gemm(const ConvParams& p, const void* weight, co
                                      void* grad_input) {
   const ConvDims d = conv_dims(p, "conv2d_grad_input_implicit_gemm");
   if (p.batch == 0) return;
-  visit_conv_dtype(p.dtype, "conv2d backward", [&]<typename T>() {
+  visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
     GradInputProblem<T> problem{d, static_cast<const T*>(weight), static_cast<const T*>(grad_output),
                                 static_cast<T*>(grad_input), d.Cg, d.batch * d.HW, d.Og * d.kHW};
     launch(problem, p.groups, false, "conv2d_grad_input_implicit_gemm");
@@ -170,7 +170,7 @@ void conv2d_grad_weight_implicit_gemm(const ConvParams& p, const void* input, co
   const ConvDims d = conv_dims(p, "conv2d_grad_weight_implicit_gemm");
   if (grad_bias != nullptr) conv2d_grad_bias(p, grad_output, grad_bias);
   if (grad_weight == nullptr) return;
-  visit_conv_dtype(p.dtype, "conv2d backward", [&]<typename T>() {
+  visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
     const size_t bytes = static_cast<size_t>(p.out_channels) * d.Cg * d.kHW * sizeof(T);
     STRIATE_CUDA_CHECK(cudaMemsetAsync(grad_weight, 0, bytes, current_stream()));  // split K adds into it
     if (p.batch == 0) return;

@@ -49,6 +49,15 @@ void visit_device_dtype(DType dtype, F&& f) {
   }
 }
 
+// Calls f.template operator()<T>() with T = float or double: the kernels
+// whose op layer computes 16-bit floats in float32 take only these.
+template <typename F>
+void visit_f32_f64(DType dtype, const char* op, F&& f) {
+  if (dtype == DType::F32) return f.template operator()<float>();
+  if (dtype == DType::F64) return f.template operator()<double>();
+  throw DTypeError(::striate::detail::concat(op, ": the CUDA kernel takes float32 or float64, got ", dtype_name(dtype)));
+}
+
 // The type arithmetic on T happens in (float for the 16-bit floats), as on the CPU.
 template <typename T> struct device_acc { using type = T; };
 template <> struct device_acc<__half> { using type = float; };

@@ -27,75 +27,15 @@
 
 #include "kernels/cuda/block_reduce.cuh"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/row_layout.cuh"
 #include "kernels/loss.h"
 
 namespace striate::kernels::cuda {
 namespace {
 
-constexpr int64_t kWarpRowLimit = 1024;
-constexpr int kBlockRowThreads = 512;
-constexpr int kMaxSplit = 32;
-constexpr int64_t kTargetBlocks = 1024;
-constexpr int64_t kMaxGrid = 65535;
+using namespace rows;  // the row and column layouts (row_layout.cuh)
+
 constexpr int64_t kMaxGridSummingWeights = 1024;  // each block reads the whole weight
-
-// The CPU's running maximum (`x > max ? x : max`): NaN never wins; a NaN
-// score makes the sum, and so the loss, NaN instead.
-struct RunningMax {
-  template <typename T>
-  __device__ __forceinline__ T operator()(T a, T b) const { return b > a ? b : a; }
-};
-
-template <typename T>
-__device__ __forceinline__ T neg_inf() {
-  return -static_cast<T>(INFINITY);
-}
-
-// The threads that share one row: a warp (kWarp) or the whole block.
-template <bool kWarp>
-struct RowGroup {
-  static __device__ __forceinline__ int lane() { return kWarp ? threadIdx.x % 32 : threadIdx.x; }
-  static __device__ __forceinline__ int size() { return kWarp ? 32 : blockDim.x; }
-  static __device__ __forceinline__ int64_t first() {
-    return kWarp ? blockIdx.x * int64_t{blockDim.x / 32} + threadIdx.x / 32 : int64_t{blockIdx.x};
-  }
-  static __device__ __forceinline__ int64_t stride() {
-    return kWarp ? int64_t{gridDim.x} * (blockDim.x / 32) : int64_t{gridDim.x};
-  }
-  template <typename T, typename Op>
-  static __device__ __forceinline__ T reduce(T v, Op op, T identity) {
-    if constexpr (kWarp) return warp_reduce_all(v, op);
-    else return block_reduce_all(v, op, identity);
-  }
-};
-
-// The block viewed as [split][width]: thread (tx, ty) works on sample tx of
-// the block's current group, on the classes ty, ty + split, ...
-struct ColumnTile {
-  int split, width, tx, ty;
-
-  __device__ explicit ColumnTile(int split_) : split(split_), width(blockDim.x / split_) {
-    tx = threadIdx.x % width;
-    ty = threadIdx.x / width;
-  }
-
-  // The fold of v over the threads of one column, in each of them; every
-  // thread of the block calls it.
-  template <typename T, typename Op>
-  __device__ T fold(T v, Op op, T* shared) const {
-    if (split == 1) return v;
-    shared[ty * width + tx] = v;
-    __syncthreads();
-    if (ty == 0) {
-      for (int j = 1; j < split; ++j) v = op(v, shared[j * width + tx]);
-      shared[tx] = v;
-    }
-    __syncthreads();
-    v = shared[tx];
-    __syncthreads();
-    return v;
-  }
-};
 
 // What every kernel reads; T is float or double.
 template <typename T>
@@ -280,17 +220,6 @@ __global__ void class_loss_backward_kernel(LossArgs<T> a, bool from_logits, cons
 
 // ---- launching ---------------------------------------------------------------
 
-unsigned capped_grid(int64_t blocks, int64_t cap) {
-  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks < cap ? blocks : cap));
-}
-
-int column_split(int64_t columns, int64_t dim) {
-  int split = 1;
-  while (split < kMaxSplit && dim >= 8 * split && (columns + kThreads / split - 1) / (kThreads / split) < kTargetBlocks)
-    split *= 2;
-  return split;
-}
-
 template <typename T>
 LossArgs<T> loss_args(const ClassLossArgs& p, bool need_weight_total) {
   LossArgs<T> a;
@@ -306,14 +235,6 @@ LossArgs<T> loss_args(const ClassLossArgs& p, bool need_weight_total) {
   a.weight_total = static_cast<T>(a.classes);
   a.sum_weight = need_weight_total && a.weight != nullptr;
   return a;
-}
-
-template <typename F>
-void visit_f32_f64(DType dtype, const char* op, F&& launch) {
-  if (dtype == DType::F32) return launch.template operator()<float>();
-  if (dtype == DType::F64) return launch.template operator()<double>();
-  throw DTypeError(::striate::detail::concat(op, ": the CUDA kernel takes float32 or float64, got ",
-                                             dtype_name(dtype)));
 }
 
 }  // namespace

@@ -257,13 +257,6 @@ __global__ void max_pool_backward_kernel(const T* grad_out, const int64_t* indic
     atomicAdd(grad_input + i / out_plane * in_plane + indices[i], grad_out[i]);
 }
 
-template <typename F>
-void visit_f32_f64(DType t, const char* op, F&& f) {
-  if (t == DType::F32) return f.template operator()<float>();
-  if (t == DType::F64) return f.template operator()<double>();
-  throw DTypeError(::striate::detail::concat(op, ": the CUDA kernel takes float32 or float64, got ", dtype_name(t)));
-}
-
 int64_t output_numel(const Pool2dShape& s) { return s.planes * s.out_h * s.out_w; }
 int64_t input_numel(const Pool2dShape& s) { return s.planes * s.in_h * s.in_w; }
 
