@@ -91,6 +91,8 @@ void prelu_backward(const PreluBackwardParams& p);
 namespace cuda {
 void activation(const ActivationParams& p);
 void activation_backward(const ActivationBackwardParams& p);
+void prelu(const PreluParams& p);
+void prelu_backward(const PreluBackwardParams& p);
 }  // namespace cuda
 
 }  // namespace striate::kernels

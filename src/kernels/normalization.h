@@ -144,4 +144,15 @@ void lrn_forward(const LrnForwardParams& p);
 void lrn_backward(const LrnBackwardParams& p);
 }  // namespace cpu
 
+namespace cuda {
+void batch_norm_stats(const BatchNormStatsParams& p);
+void batch_norm_apply(const BatchNormApplyParams& p);
+void batch_norm_backward_reduce(const BatchNormBackwardReduceParams& p);
+void batch_norm_backward_input(const BatchNormBackwardInputParams& p);
+void layer_norm_forward(const LayerNormForwardParams& p);
+void layer_norm_backward(const LayerNormBackwardParams& p);
+void lrn_forward(const LrnForwardParams& p);
+void lrn_backward(const LrnBackwardParams& p);
+}  // namespace cuda
+
 }  // namespace striate::kernels

@@ -1,7 +1,6 @@
 // CUDA activations, forward and backward: the CPU formulas
 // (kernels/cpu/activation.cpp) as device functors on the arithmetic type,
 // with the same branch conditions, so NaN and the kinks take the same side.
-// prelu has no CUDA kernel yet (its table entry is empty: a clear error).
 #include "kernels/activation.h"
 #include "kernels/cuda/launch.cuh"
 
