@@ -2,6 +2,7 @@
 #pragma once
 
 #include "striate/core/autograd.h"
+#include "striate/core/backend.h"
 #include "striate/core/cuda.h"
 #include "striate/core/device.h"
 #include "striate/core/dtype.h"

@@ -64,8 +64,9 @@ PassMetrics train_one_epoch(nn::Module& model, optim::Optimizer& optimizer, data
   progress.num_batches = loader.size();
   for (const data::Batch& batch : loader) {
     check_batch(batch, "train_one_epoch");
-    const Tensor input = batch.data.to(device);
-    const Tensor target = batch.target.to(device);
+    // Pinned batches (DataLoaderOptions::pin_memory) copy without blocking the host.
+    const Tensor input = batch.data.to(device, batch.data.is_pinned());
+    const Tensor target = batch.target.to(device, batch.target.is_pinned());
     optimizer.zero_grad();
     const Tensor logits = model(input);
     const Tensor loss = cross_entropy(logits, target);
@@ -107,8 +108,8 @@ PassMetrics evaluate(nn::Module& model, data::DataLoader& loader, const BatchCal
   progress.num_batches = loader.size();
   for (const data::Batch& batch : loader) {
     check_batch(batch, "evaluate");
-    const Tensor target = batch.target.to(device);
-    const Tensor logits = model(batch.data.to(device));
+    const Tensor target = batch.target.to(device, batch.target.is_pinned());
+    const Tensor logits = model(batch.data.to(device, batch.data.is_pinned()));
     const int64_t n = batch.size();
     const double batch_loss = cross_entropy(logits, target, {}, kSum).item<double>();
     loss_sum += batch_loss;
