@@ -44,6 +44,12 @@ struct ActivationBackwardParams {
   Loop<3> loop;  // grad_in, grad_out, saved (the input, or the output where backward_uses_output)
   ActivationArgs args;
   DType dtype;
+  // cudnnActivationBackward reads the forward's input and output both: this
+  // is the one not saved above, laid out as saved (the loop's strides of
+  // operand 2 apply to it). The op layer sets it only when the library may
+  // run; the native kernels ignore it, and the library entry runs them
+  // without it.
+  const void* other = nullptr;
 };
 
 // Contiguous input viewed as [outer, channels, inner]; weight has `channels`
@@ -81,6 +87,11 @@ extern const Kernel<ActivationBackwardFn> activation_backward_kernel;
 extern const Kernel<PreluFn> prelu_kernel;
 extern const Kernel<PreluBackwardFn> prelu_backward_kernel;
 
+// Whether cuDNN has this activation: relu, sigmoid, tanh, silu (swish), elu
+// with scale and input_scale 1, and hardtanh with min_val 0 and a finite
+// max_val > 0 (clipped relu, relu6). The rest runs the native kernels.
+bool library_has_activation(const ActivationArgs& args);
+
 namespace cpu {
 void activation(const ActivationParams& p);
 void activation_backward(const ActivationBackwardParams& p);
@@ -94,5 +105,15 @@ void activation_backward(const ActivationBackwardParams& p);
 void prelu(const PreluParams& p);
 void prelu_backward(const PreluBackwardParams& p);
 }  // namespace cuda
+
+// cuDNN activations (cudnnActivationForward/Backward, NaN propagated) over Nd
+// descriptors of the loop: for operands with the same strides (positive, at
+// most 5 dims after merging, 32-bit offsets), the activations of
+// library_has_activation, and the dtypes cuDNN takes. Anything else, and a
+// backward without `other`, runs the native kernel, said once on stderr.
+namespace cudnn {
+void activation(const ActivationParams& p);
+void activation_backward(const ActivationBackwardParams& p);
+}  // namespace cudnn
 
 }  // namespace striate::kernels

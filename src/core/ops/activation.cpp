@@ -2,6 +2,8 @@
 // whose backward runs the matching backward kernel, and the in-place forms.
 #include "striate/core/ops/activation.h"
 
+#include <vector>
+
 #include "core/ops/internal.h"
 #include "kernels/activation.h"
 #include "striate/core/ops/elementwise.h"
@@ -23,19 +25,50 @@ void check_floating_input(const Tensor& input, const char* op) {
   STRIATE_CHECK(input.is_floating_point(), DTypeError, op, ": expected a floating-point input, got ", input.dtype());
 }
 
+// Auto's key for an activation of `loop`: the op, dtype and extent.
+template <int N>
+std::vector<int64_t> activation_key(const kernels::Loop<N>& loop, const ActivationArgs& args, DType dtype) {
+  std::vector<int64_t> key{static_cast<int64_t>(args.op), static_cast<int64_t>(dtype), loop.ndim};
+  for (int d = 0; d < loop.ndim; ++d) key.push_back(loop.sizes[d]);
+  return key;
+}
+
+// Whether cuDNN may run this activation of `input` (under the Library
+// backend, or Auto measuring it): its backward then reads the forward's
+// input and output both.
+bool library_may_activate(const Tensor& input, const ActivationArgs& args) {
+  return input.is_cuda() && kernel_backend(OpFamily::Activation) != KernelBackend::Native &&
+         kernels::activation_kernel.library != nullptr && kernels::library_has_activation(args);
+}
+
+// Same sizes, and the same strides wherever a dim has more than one element.
+bool same_layout(const Tensor& a, const Tensor& b) {
+  if (a.sizes() != b.sizes()) return false;
+  for (int64_t d = 0; d < a.dim(); ++d)
+    if (a.size(d) > 1 && a.stride(d) != b.stride(d)) return false;
+  return true;
+}
+
 Tensor activation_raw(const Tensor& input, const ActivationArgs& args, const char* op) {
   Tensor out = empty(input.sizes(), input.options(), input.suggest_memory_format());
   kernels::ActivationParams p{ops::make_loop<2>({&out, &input}, input.sizes(), op), args, input.dtype()};
-  kernels::activation_kernel.get(input.device())(p);
+  kernels::activation_kernel.run(input.device(), activation_key(p.loop, args, input.dtype()), p);
   return out;
 }
 
-Tensor activation_backward_raw(const Tensor& grad, const Tensor& saved, const ActivationArgs& args, const char* op) {
-  const Tensor g = grad.to(saved.dtype());
+// `other` (may be undefined) is the forward tensor not saved, for the library.
+Tensor activation_backward_raw(const Tensor& grad, const Tensor& saved, const Tensor& other,
+                               const ActivationArgs& args, const char* op) {
+  Tensor g = grad.to(saved.dtype());
   Tensor grad_input = empty(saved.sizes(), saved.options(), saved.suggest_memory_format());
+  const bool library = other.defined() && same_layout(other, saved);
+  // cuDNN takes operands laid out alike; autograd's gradient may not be (an
+  // expanded one from sum(), say).
+  if (library && !same_layout(g, grad_input)) g = g.contiguous(saved.suggest_memory_format());
   kernels::ActivationBackwardParams p{ops::make_loop<3>({&grad_input, &g, &saved}, saved.sizes(), op), args,
                                       saved.dtype()};
-  kernels::activation_backward_kernel.get(saved.device())(p);
+  if (library) p.other = other.data_ptr();
+  kernels::activation_backward_kernel.run(saved.device(), activation_key(p.loop, args, saved.dtype()), p);
   return grad_input;
 }
 
@@ -43,9 +76,13 @@ Tensor apply_activation(const Tensor& input, const ActivationArgs& args, const c
   check_floating_input(input, op);
   Tensor out = activation_raw(input, args, op);
   if (autograd::any_requires_grad({input})) {
-    const SavedTensor saved(kernels::backward_uses_output(args.op) ? out : input);
-    autograd::record(node, {input}, {out}, [saved, args, op](const TensorList& g) {
-      return TensorList{activation_backward_raw(g[0], saved.unpack(op), args, op)};
+    const bool uses_output = kernels::backward_uses_output(args.op);
+    const SavedTensor saved(uses_output ? out : input);
+    const SavedTensor other = library_may_activate(input, args) ? SavedTensor(uses_output ? input : out)
+                                                                : SavedTensor();
+    autograd::record(node, {input}, {out}, [saved, other, args, op](const TensorList& g) {
+      const Tensor o = other.defined() ? other.unpack(op) : Tensor();
+      return TensorList{activation_backward_raw(g[0], saved.unpack(op), o, args, op)};
     });
   }
   return out;
@@ -53,6 +90,8 @@ Tensor apply_activation(const Tensor& input, const ActivationArgs& args, const c
 
 // The in-place form: the kernel writes straight into self unless autograd
 // must record, in which case ops::inplace runs the out-of-place op on a copy.
+// Auto does not time the direct form (running it twice would apply the
+// activation twice), so that is native there.
 Tensor& apply_activation_(Tensor& self, const ActivationArgs& args, const char* op, const char* node) {
   check_floating_input(self, op);
   return ops::inplace(

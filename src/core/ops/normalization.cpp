@@ -6,6 +6,7 @@
 #include "striate/core/ops/normalization.h"
 
 #include <cmath>
+#include <string>
 
 #include "core/ops/internal.h"
 #include "kernels/normalization.h"
@@ -17,6 +18,17 @@ namespace striate {
 using autograd::SavedTensor;
 
 namespace {
+
+// Which of (input, weight, bias) a normalization's backward must return, and
+// the dtypes of the optional affine parameters (the input's when absent).
+struct WantedGrads {
+  bool input, weight, bias;
+  DType weight_dtype, bias_dtype;
+};
+WantedGrads wanted_grads(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  return {input.requires_grad(), weight.defined() && weight.requires_grad(), bias.defined() && bias.requires_grad(),
+          weight.defined() ? weight.dtype() : input.dtype(), bias.defined() ? bias.dtype() : input.dtype()};
+}
 
 bool is_half_precision(DType t) { return t == kHalf || t == kBFloat16; }
 Tensor to_float(const Tensor& t) { return t.defined() ? t.to(kFloat) : t; }
@@ -69,6 +81,108 @@ void update_running(const Tensor& running, const Tensor& batch64, double momentu
   running.storage()->bump_version();
 }
 
+// ---- batch norm through the library's fused calls -----------------------------
+
+kernels::BatchNormLibraryShape library_shape(const Tensor& x, const ChannelLayout& layout) {
+  if (layout.format == MemoryFormat::ChannelsLast) return {x.size(0), x.size(1), x.size(2), x.size(3), true};
+  return {layout.shape.outer, layout.shape.channels, layout.shape.inner, 1, false};
+}
+
+// Whether batch norm runs through the library's fused calls: CUDA tensors
+// under the Library backend, in the cases the library covers (the rest runs
+// the native kernels and says so once). Auto runs the native kernels: the
+// fused forward updates the running statistics in place, so it cannot run
+// twice to be timed.
+bool use_library_batch_norm(const Tensor& input, const kernels::BatchNormLibraryShape& shape, bool training,
+                            bool needs_grad) {
+  if (!input.is_cuda() || kernel_backend(OpFamily::Normalization) != KernelBackend::Library) return false;
+  const char* limit = kernels::batch_norm_forward_library_kernel.library == nullptr
+                          ? "this build has no cuDNN"
+                          : kernels::batch_norm_library_limit(shape, input.dtype());
+  if (limit == nullptr && !training && needs_grad)
+    limit = "a gradient in evaluation mode (cuDNN's backward is the training-mode one)";
+  if (limit == nullptr) return true;
+  kernels::registry::log_once(std::string("striate: cuDNN batch_norm: ") + limit + "; running the native kernels");
+  return false;
+}
+
+// `t` as a contiguous tensor of `dtype` that the library may read and write:
+// t itself when it already is one, else a copy (see write_back).
+Tensor library_buffer(const Tensor& t, DType dtype) {
+  return t.defined() ? t.detach().to(dtype).contiguous() : Tensor();
+}
+
+// Puts what the library wrote into `buffer` into the running statistic `t`
+// (a copy only when the buffer is one), as an in-place write autograd sees.
+void write_back(const Tensor& t, const Tensor& buffer) {
+  if (buffer.data_ptr() != t.data_ptr()) ops::copy_raw(t, buffer);
+  t.storage()->bump_version();
+}
+
+Tensor batch_norm_library(const Tensor& input, const ChannelLayout& layout,
+                          const kernels::BatchNormLibraryShape& shape, const Tensor& running_mean,
+                          const Tensor& running_var, const Tensor& weight, const Tensor& bias, bool training,
+                          double momentum, double eps) {
+  const char* op = "batch_norm";
+  const DType dtype = input.dtype();
+  const TensorOptions options = TensorOptions(dtype).device(input.device());
+  const Shape per_channel{shape.c};
+  const Tensor w = weight.defined() ? library_buffer(weight, dtype) : ones(per_channel, options);
+  const Tensor b = bias.defined() ? library_buffer(bias, dtype) : zeros(per_channel, options);
+  const Tensor rm = library_buffer(running_mean, dtype), rv = library_buffer(running_var, dtype);
+  const Tensor save_mean = training ? empty(per_channel, options) : Tensor();
+  const Tensor save_invstd = training ? empty(per_channel, options) : Tensor();
+  Tensor out = empty(input.sizes(), options, layout.format);
+  kernels::BatchNormLibraryForwardParams fp;
+  fp.input = layout.data.data_ptr();
+  fp.output = out.data_ptr();
+  fp.weight = w.data_ptr();
+  fp.bias = b.data_ptr();
+  fp.running_mean = rm.defined() ? rm.data_ptr() : nullptr;
+  fp.running_var = rv.defined() ? rv.data_ptr() : nullptr;
+  fp.save_mean = training ? save_mean.data_ptr() : nullptr;
+  fp.save_invstd = training ? save_invstd.data_ptr() : nullptr;
+  fp.shape = shape;
+  fp.training = training;
+  fp.momentum = momentum;
+  fp.eps = eps;
+  fp.dtype = dtype;
+  kernels::batch_norm_forward_library_kernel.get(input.device())(fp);
+  if (training && running_mean.defined()) {
+    write_back(running_mean, rm);
+    write_back(running_var, rv);
+  }
+
+  // Evaluation-mode gradients never come here (use_library_batch_norm).
+  if (training && autograd::any_requires_grad({input, weight, bias})) {
+    const auto [need_input, need_weight, need_bias, weight_dtype, bias_dtype] = wanted_grads(input, weight, bias);
+    autograd::record(
+        "BatchNormBackward", {input, weight, bias}, {out},
+        [=, saved_input = SavedTensor(layout.data), format = layout.format](const TensorList& g) {
+          const Tensor x = saved_input.unpack(op);
+          const Tensor grad_out = g[0].to(dtype).contiguous(format);
+          Tensor grad_input = empty(x.sizes(), options, format);
+          Tensor grad_weight = empty(per_channel, options), grad_bias = empty(per_channel, options);
+          kernels::BatchNormLibraryBackwardParams bp;
+          bp.grad_out = grad_out.data_ptr();
+          bp.input = x.data_ptr();
+          bp.weight = w.data_ptr();
+          bp.save_mean = save_mean.data_ptr();
+          bp.save_invstd = save_invstd.data_ptr();
+          bp.grad_input = grad_input.data_ptr();
+          bp.grad_weight = grad_weight.data_ptr();
+          bp.grad_bias = grad_bias.data_ptr();
+          bp.shape = shape;
+          bp.eps = eps;
+          bp.dtype = dtype;
+          kernels::batch_norm_backward_library_kernel.get(x.device())(bp);
+          return TensorList{need_input ? grad_input : Tensor(), need_weight ? grad_weight.to(weight_dtype) : Tensor(),
+                            need_bias ? grad_bias.to(bias_dtype) : Tensor()};
+        });
+  }
+  return out;
+}
+
 }  // namespace
 
 // ---- batch_norm ----------------------------------------------------------------
@@ -102,6 +216,9 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   const DType dtype = input.dtype();
   const TensorOptions options = TensorOptions(dtype).device(input.device());
   const ChannelLayout layout = channel_layout(input.detach());
+  if (const auto shape = library_shape(input, layout);
+      use_library_batch_norm(input, shape, training, autograd::any_requires_grad({input, weight, bias})))
+    return batch_norm_library(input, layout, shape, running_mean, running_var, weight, bias, training, momentum, eps);
   Tensor mean64, invstd64;
   {
     NoGradGuard no_grad;
@@ -142,11 +259,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   kernels::batch_norm_apply_kernel.get(input.device())(ap);
 
   if (autograd::any_requires_grad({input, weight, bias})) {
-    const bool need_input = input.requires_grad();
-    const bool need_weight = weight.defined() && weight.requires_grad();
-    const bool need_bias = bias.defined() && bias.requires_grad();
-    const DType weight_dtype = weight.defined() ? weight.dtype() : dtype;
-    const DType bias_dtype = bias.defined() ? bias.dtype() : dtype;
+    const auto [need_input, need_weight, need_bias, weight_dtype, bias_dtype] = wanted_grads(input, weight, bias);
     autograd::record(
         "BatchNormBackward", {input, weight, bias}, {out},
         [=, saved_input = SavedTensor(layout.data), shape = layout.shape,
@@ -240,11 +353,7 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
   kernels::layer_norm_forward_kernel.get(input.device())(fp);
 
   if (autograd::any_requires_grad({input, weight, bias})) {
-    const bool need_input = input.requires_grad();
-    const bool need_weight = weight.defined() && weight.requires_grad();
-    const bool need_bias = bias.defined() && bias.requires_grad();
-    const DType weight_dtype = weight.defined() ? weight.dtype() : dtype;
-    const DType bias_dtype = bias.defined() ? bias.dtype() : dtype;
+    const auto [need_input, need_weight, need_bias, weight_dtype, bias_dtype] = wanted_grads(input, weight, bias);
     autograd::record("LayerNormBackward", {input, weight, bias}, {out},
                      [=, saved_input = SavedTensor(x), saved_weight = SavedTensor(w)](const TensorList& g) {
                        const Tensor x = saved_input.unpack(op), w = saved_weight.unpack(op);

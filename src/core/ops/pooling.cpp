@@ -138,7 +138,20 @@ PoolArgs make_args(const Pair& kernel, const std::optional<Pair>& stride, const 
 
 // ---- max pooling -------------------------------------------------------------
 
-// Indices are computed when asked for or when backward needs them.
+// Whether cuDNN may run this pooling of a CUDA input: under the Library
+// backend, or (with `under_auto`) under Auto, which measures it; the
+// backward it takes then needs the forward's x and y kept.
+bool library_may_pool(const Tensor& input, const Geometry& g, int64_t divisor_override, bool under_auto) {
+  if (!input.is_cuda() || kernels::avg_pool2d_kernel.library == nullptr) return false;
+  const KernelBackend backend = kernel_backend(OpFamily::Pooling);
+  return (backend == KernelBackend::Library || (under_auto && backend == KernelBackend::Auto)) &&
+         kernels::library_pool_limit(g.shape, g.window, divisor_override) == nullptr;
+}
+
+// Indices are computed when asked for or when the native backward needs
+// them. Under the Library backend cuDNN's backward finds the maxima again
+// from x and y, so those are kept instead (Auto keeps indices: it cannot time
+// a backward that has only one implementation).
 std::tuple<Tensor, Tensor> max_pool(const Tensor& input, const PoolArgs& a, bool ceil_mode, bool want_indices,
                                     const PoolOp& op) {
   check_pool_input(input, op);
@@ -151,14 +164,34 @@ std::tuple<Tensor, Tensor> max_pool(const Tensor& input, const PoolArgs& a, bool
   check_windows_reach_input(g, a, op);
   const Tensor x = input.detach().contiguous();
   const bool needs_grad = autograd::any_requires_grad({input});
+  const bool library_backward = needs_grad && !want_indices && library_may_pool(input, g, 0, false);
   Tensor out = empty(g.out_sizes, input.options());
-  Tensor indices = want_indices || needs_grad ? empty(g.out_sizes, input.options().dtype(kLong)) : Tensor();
-  kernels::max_pool2d_kernel.get(input.device())({x.data_ptr(), out.data_ptr(),
-                                                  indices.defined() ? indices.data_ptr<int64_t>() : nullptr, g.shape,
-                                                  g.window, input.dtype()});
+  Tensor indices = want_indices || (needs_grad && !library_backward) ? empty(g.out_sizes, input.options().dtype(kLong))
+                                                                     : Tensor();
+  const kernels::MaxPool2dParams params{x.data_ptr(), out.data_ptr(),
+                                        indices.defined() ? indices.data_ptr<int64_t>() : nullptr, g.shape, g.window,
+                                        input.dtype()};
+  if (indices.defined())
+    kernels::max_pool2d_kernel.get(input.device())(params);
+  else
+    kernels::max_pool2d_kernel.run(input.device(), kernels::pool_key(g.shape, g.window, input.dtype()), params);
+  const Tensor planes_out = out;  // [planes, H, W] as the kernels wrote it
   out = in_format_of(out, input, op);
-  if (needs_grad) {
-    autograd::record(op.dims == 1 ? "MaxPool1DBackward" : "MaxPool2DBackward", {input}, {out},
+  const char* node = op.dims == 1 ? "MaxPool1DBackward" : "MaxPool2DBackward";
+  if (needs_grad && library_backward) {
+    autograd::record(node, {input}, {out},
+                     [sx = SavedTensor(x), sy = SavedTensor(planes_out), in_sizes = input.sizes(),
+                      g](const TensorList& grads) {
+                       const Tensor xs = sx.unpack("max_pool"), ys = sy.unpack("max_pool");
+                       const Tensor go = grads[0].contiguous();
+                       Tensor gi = empty(in_sizes, go.options());
+                       kernels::max_pool2d_library_backward_kernel.get(go.device())(
+                           {go.data_ptr(), xs.data_ptr(), ys.data_ptr(), gi.data_ptr(), g.shape, g.window,
+                            go.dtype()});
+                       return TensorList{gi};
+                     });
+  } else if (needs_grad) {
+    autograd::record(node, {input}, {out},
                      [si = SavedTensor(indices), in_sizes = input.sizes(), shape = g.shape](const TensorList& grads) {
                        const Tensor idx = si.unpack("max_pool");
                        const Tensor go = grads[0].contiguous();
@@ -185,16 +218,32 @@ Tensor avg_pool(const Tensor& input, const PoolArgs& a, bool ceil_mode, bool cou
   const int64_t divisor = divisor_override.value_or(0);
   const Tensor x = input.detach().contiguous();
   Tensor out = empty(g.out_sizes, input.options());
-  kernels::avg_pool2d_kernel.get(input.device())(
-      {x.data_ptr(), out.data_ptr(), g.shape, g.window, count_include_pad, divisor, input.dtype()});
+  kernels::avg_pool2d_kernel.run(input.device(),
+                                 kernels::pool_key(g.shape, g.window, input.dtype(), count_include_pad, divisor),
+                                 kernels::AvgPool2dParams{x.data_ptr(), out.data_ptr(), g.shape, g.window,
+                                                          count_include_pad, divisor, input.dtype()});
+  const Tensor planes_out = out;  // [planes, H, W] as the kernel wrote it
   out = in_format_of(out, input, op);
   if (autograd::any_requires_grad({input})) {
+    // cuDNN's backward reads x and y as well: kept only when it may run.
+    const bool keep = library_may_pool(input, g, divisor, true);
     autograd::record(op.dims == 1 ? "AvgPool1DBackward" : "AvgPool2DBackward", {input}, {out},
-                     [in_sizes = input.sizes(), g, count_include_pad, divisor](const TensorList& grads) {
+                     [in_sizes = input.sizes(), g, count_include_pad, divisor,
+                      sx = keep ? SavedTensor(x) : SavedTensor(),
+                      sy = keep ? SavedTensor(planes_out) : SavedTensor()](const TensorList& grads) {
                        const Tensor go = grads[0].contiguous();
                        Tensor gi = empty(in_sizes, go.options());
-                       kernels::avg_pool2d_backward_kernel.get(go.device())(
-                           {go.data_ptr(), gi.data_ptr(), g.shape, g.window, count_include_pad, divisor, go.dtype()});
+                       kernels::AvgPool2dBackwardParams p{go.data_ptr(), gi.data_ptr(), g.shape, g.window,
+                                                          count_include_pad, divisor, go.dtype()};
+                       const Tensor xs = sx.defined() ? sx.unpack("avg_pool") : Tensor();
+                       const Tensor ys = sy.defined() ? sy.unpack("avg_pool") : Tensor();
+                       if (xs.defined()) {
+                         p.input = xs.data_ptr();
+                         p.output = ys.data_ptr();
+                       }
+                       kernels::avg_pool2d_backward_kernel.run(
+                           go.device(), kernels::pool_key(g.shape, g.window, go.dtype(), count_include_pad, divisor),
+                           p);
                        return TensorList{gi};
                      });
   }

@@ -25,12 +25,6 @@ namespace {
 // Find may try algorithms up to this much scratch memory.
 constexpr size_t kMaxWorkspace = size_t{1} << 30;
 
-cudnnDataType_t data_type(DType dtype) {
-  if (dtype == DType::F32) return CUDNN_DATA_FLOAT;
-  if (dtype == DType::F64) return CUDNN_DATA_DOUBLE;
-  throw DTypeError(std::string("cuDNN conv2d: expected f32 or f64, got ") + dtype_name(dtype));
-}
-
 // The descriptors of one convolution, destroyed with it.
 struct Descriptors {
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
@@ -38,7 +32,7 @@ struct Descriptors {
   cudnnConvolutionDescriptor_t conv = nullptr;
 
   explicit Descriptors(const ConvParams& p) {
-    const cudnnDataType_t t = data_type(p.dtype);
+    const cudnnDataType_t t = float_data_type(p.dtype, "cuDNN conv2d");
     const auto i = [](int64_t v) { return static_cast<int>(v); };
     STRIATE_CUDNN_CHECK(cudnnCreateTensorDescriptor(&x));
     STRIATE_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
@@ -130,18 +124,6 @@ Choice best_of(const Perf* results, int count, const char* pass) {
   throw DeviceError(std::string("cuDNN ") + pass + ": no algorithm works for this convolution");
 }
 
-// cuDNN's alpha and beta: float for float data, double for double data.
-const void* one(DType t) {
-  static const float f = 1;
-  static const double d = 1;
-  return t == DType::F64 ? static_cast<const void*>(&d) : &f;
-}
-const void* zero(DType t) {
-  static const float f = 0;
-  static const double d = 0;
-  return t == DType::F64 ? static_cast<const void*>(&d) : &f;
-}
-
 // Scratch for Find to try algorithms in: kMaxWorkspace, or less when the GPU
 // cannot spare that much (algorithms needing more are then skipped).
 Workspace find_workspace() {
@@ -171,10 +153,11 @@ void conv2d_forward(const ConvParams& p, const void* input, const void* weight, 
     return best_of(results, found, "conv2d forward");
   });
   Workspace scratch(c.workspace);
-  STRIATE_CUDNN_CHECK(cudnnConvolutionForward(h, one(p.dtype), d.x, input, d.w, weight, d.conv,
+  STRIATE_CUDNN_CHECK(cudnnConvolutionForward(h, scaling_one(p.dtype), d.x, input, d.w, weight, d.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), scratch.data(),
-                                              scratch.size(), zero(p.dtype), d.y, output));
-  if (bias != nullptr) STRIATE_CUDNN_CHECK(cudnnAddTensor(h, one(p.dtype), d.bias, bias, one(p.dtype), d.y, output));
+                                              scratch.size(), scaling_zero(p.dtype), d.y, output));
+  if (bias != nullptr)
+    STRIATE_CUDNN_CHECK(cudnnAddTensor(h, scaling_one(p.dtype), d.bias, bias, scaling_one(p.dtype), d.y, output));
 }
 
 void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input) {
@@ -193,9 +176,9 @@ void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad
     return best_of(results, found, "conv2d grad input");
   });
   Workspace scratch(c.workspace);
-  STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardData(h, one(p.dtype), d.w, weight, d.y, grad_output, d.conv,
+  STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardData(h, scaling_one(p.dtype), d.w, weight, d.y, grad_output, d.conv,
                                                    static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), scratch.data(),
-                                                   scratch.size(), zero(p.dtype), d.x, grad_input));
+                                                   scratch.size(), scaling_zero(p.dtype), d.x, grad_input));
 }
 
 void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
@@ -217,14 +200,14 @@ void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad
       return best_of(results, found, "conv2d grad weight");
     });
     Workspace scratch(c.workspace);
-    STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, one(p.dtype), d.x, input, d.y, grad_output, d.conv,
+    STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, scaling_one(p.dtype), d.x, input, d.y, grad_output, d.conv,
                                                        static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo),
-                                                       scratch.data(), scratch.size(), zero(p.dtype), d.w,
+                                                       scratch.data(), scratch.size(), scaling_zero(p.dtype), d.w,
                                                        grad_weight));
   }
   if (grad_bias != nullptr)
-    STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, one(p.dtype), d.y, grad_output, zero(p.dtype), d.bias,
-                                                     grad_bias));
+    STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, scaling_one(p.dtype), d.y, grad_output, scaling_zero(p.dtype),
+                                                     d.bias, grad_bias));
 }
 
 }  // namespace striate::kernels::cudnn

@@ -50,6 +50,24 @@ cudnnHandle_t cudnn_handle() {
   STRIATE_CUDNN_CHECK(cudnnSetStream(it->second, current_cuda_stream()));
   return it->second;
 }
+
+cudnnDataType_t float_data_type(DType dtype, const char* op) {
+  if (dtype == DType::F32) return CUDNN_DATA_FLOAT;
+  if (dtype == DType::F64) return CUDNN_DATA_DOUBLE;
+  throw DTypeError(std::string(op) + ": expected f32 or f64, got " + dtype_name(dtype));
+}
+
+const void* scaling_one(DType dtype) {
+  static const float f = 1;
+  static const double d = 1;
+  return dtype == DType::F64 ? static_cast<const void*>(&d) : &f;
+}
+
+const void* scaling_zero(DType dtype) {
+  static const float f = 0;
+  static const double d = 0;
+  return dtype == DType::F64 ? static_cast<const void*>(&d) : &f;
+}
 #endif
 
 #ifdef STRIATE_WITH_CUBLAS

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 
+#include "striate/core/dtype.h"
 #include "striate/core/storage.h"
 
 #ifdef STRIATE_WITH_CUDNN
@@ -28,6 +29,14 @@ cudnnHandle_t cudnn_handle();
     if (striate_status_ != CUDNN_STATUS_SUCCESS)                                                         \
       ::striate::kernels::cudnn::throw_cudnn_error(striate_status_, #call, __FILE__, __LINE__);          \
   } while (0)
+
+// cuDNN's data type for f32 and f64, the dtypes its float paths take; any
+// other is a DTypeError naming `op`.
+cudnnDataType_t float_data_type(DType dtype, const char* op);
+// cuDNN's alpha = 1 and beta = 0 scaling factors: double for double data,
+// float for the rest.
+const void* scaling_one(DType dtype);
+const void* scaling_zero(DType dtype);
 #endif
 
 #ifdef STRIATE_WITH_CUBLAS
