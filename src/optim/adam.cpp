@@ -1,7 +1,10 @@
 #include "striate/optim/adam.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "kernels/optim.h"
+#include "optim/fused.h"
 #include "striate/core/error.h"
 #include "striate/core/ops/elementwise.h"
 #include "striate/core/ops/factory.h"
@@ -53,44 +56,105 @@ Tensor& buffer(ParamState& state, const char* name, const Tensor& like) {
   return b;
 }
 
-// One step of Adam (decoupled = false) or AdamW (true) over a group, in the
-// order of operations of PyTorch's _single_tensor_adam / _single_tensor_adamw.
+// One step of Adam (decoupled = false) or AdamW (true) for one parameter, in
+// the order of operations of PyTorch's _single_tensor_adam / _single_tensor_adamw:
+// the op chain the fused kernel replaces, for a parameter the kernel does not
+// take (a gradient or buffer of another dtype, device or layout than the parameter's).
+template <typename Options>
+void adam_op_chain(const Options& o, bool decoupled, Tensor param, ParamState& state) {
+  const auto [beta1, beta2] = o.betas();
+  const double lr = o.lr(), weight_decay = o.weight_decay();
+  Tensor grad = o.maximize() ? param.grad().neg() : param.grad();
+  Tensor& exp_avg = buffer(state, "exp_avg", param);
+  Tensor& exp_avg_sq = buffer(state, "exp_avg_sq", param);
+  state.step += 1;
+
+  if (decoupled) {
+    if (weight_decay != 0) param.mul_(1 - lr * weight_decay);
+  } else if (weight_decay != 0) {
+    grad = grad.add(param, weight_decay);
+  }
+  exp_avg.mul_(beta1).add_(grad, 1 - beta1);
+  // addcmul_(grad, grad, value): self + (value * grad) * grad.
+  exp_avg_sq.mul_(beta2).add_(grad.mul(1 - beta2).mul_(grad));
+
+  const double step = static_cast<double>(state.step);
+  const double bias_correction1 = 1 - std::pow(beta1, step);
+  const double bias_correction2 = 1 - std::pow(beta2, step);
+  const double step_size = lr / bias_correction1;
+  const double bias_correction2_sqrt = std::sqrt(bias_correction2);
+
+  Tensor denom;
+  if (o.amsgrad()) {
+    Tensor& max_exp_avg_sq = buffer(state, "max_exp_avg_sq", param);
+    max_exp_avg_sq.copy_(maximum(max_exp_avg_sq, exp_avg_sq));
+    denom = max_exp_avg_sq.sqrt().div_(bias_correction2_sqrt).add_(o.eps());
+  } else {
+    denom = exp_avg_sq.sqrt().div_(bias_correction2_sqrt).add_(o.eps());
+  }
+  // addcdiv_(exp_avg, denom, value): self + (value * exp_avg) / denom.
+  param.add_(exp_avg.mul(-step_size).div_(denom));
+}
+
+// The parameters of one fused call: one device, one dtype.
+struct AdamBatch {
+  Device device;
+  kernels::AdamParams params;
+  std::vector<Tensor> written, grads;  // bumped after the call; copies kept alive until then
+};
+
+// One step over a group: a fused kernel call per (device, dtype) where the
+// tensors allow (kernels/optim.h, with the op chain's arithmetic), else the op chain.
 template <typename Options>
 void adam_update(const Options& o, bool decoupled, const std::vector<std::pair<Tensor, ParamState*>>& params) {
   const auto [beta1, beta2] = o.betas();
-  const double lr = o.lr(), weight_decay = o.weight_decay();
+  const double lr = o.lr();
+  std::vector<AdamBatch> batches;
   for (auto [param, state_ptr] : params) {
     ParamState& state = *state_ptr;
-    Tensor grad = o.maximize() ? param.grad().neg() : param.grad();
+    const std::optional<MemoryFormat> fmt = fused::dense_format(param);
+    const Tensor grad = fused::gradient_in_layout(param, fmt);
+    // New buffers are zeros, in the parameter's layout, on either path.
     Tensor& exp_avg = buffer(state, "exp_avg", param);
     Tensor& exp_avg_sq = buffer(state, "exp_avg_sq", param);
-    state.step += 1;
-
-    if (decoupled) {
-      if (weight_decay != 0) param.mul_(1 - lr * weight_decay);
-    } else if (weight_decay != 0) {
-      grad = grad.add(param, weight_decay);
+    Tensor max_exp_avg_sq = o.amsgrad() ? buffer(state, "max_exp_avg_sq", param) : Tensor();
+    const auto fusable = [&](const Tensor& t) { return fmt && fused::matches(param, *fmt, t); };
+    if (!fusable(grad) || !fusable(exp_avg) || !fusable(exp_avg_sq) || (o.amsgrad() && !fusable(max_exp_avg_sq))) {
+      adam_op_chain(o, decoupled, param, state);
+      continue;
     }
-    exp_avg.mul_(beta1).add_(grad, 1 - beta1);
-    // addcmul_(grad, grad, value): self + (value * grad) * grad.
-    exp_avg_sq.mul_(beta2).add_(grad.mul(1 - beta2).mul_(grad));
-
+    state.step += 1;
     const double step = static_cast<double>(state.step);
     const double bias_correction1 = 1 - std::pow(beta1, step);
     const double bias_correction2 = 1 - std::pow(beta2, step);
-    const double step_size = lr / bias_correction1;
-    const double bias_correction2_sqrt = std::sqrt(bias_correction2);
 
-    Tensor denom;
-    if (o.amsgrad()) {
-      Tensor& max_exp_avg_sq = buffer(state, "max_exp_avg_sq", param);
-      max_exp_avg_sq.copy_(maximum(max_exp_avg_sq, exp_avg_sq));
-      denom = max_exp_avg_sq.sqrt().div_(bias_correction2_sqrt).add_(o.eps());
-    } else {
-      denom = exp_avg_sq.sqrt().div_(bias_correction2_sqrt).add_(o.eps());
+    auto batch = std::find_if(batches.begin(), batches.end(), [&](const AdamBatch& b) {
+      return b.device == param.device() && b.params.dtype == param.dtype();
+    });
+    if (batch == batches.end()) {
+      kernels::AdamParams p;
+      p.hyper = {lr, beta1, beta2, o.eps(), o.weight_decay(), o.amsgrad(), o.maximize(), decoupled};
+      p.dtype = param.dtype();
+      batches.push_back({param.device(), std::move(p), {}, {}});
+      batch = batches.end() - 1;
     }
-    // addcdiv_(exp_avg, denom, value): self + (value * exp_avg) / denom.
-    param.add_(exp_avg.mul(-step_size).div_(denom));
+    kernels::AdamTensor t;
+    t.param = param.data_ptr();
+    t.grad = grad.data_ptr();
+    t.exp_avg = exp_avg.data_ptr();
+    t.exp_avg_sq = exp_avg_sq.data_ptr();
+    t.max_exp_avg_sq = o.amsgrad() ? max_exp_avg_sq.data_ptr() : nullptr;
+    t.numel = param.numel();
+    t.step_size = lr / bias_correction1;
+    t.bias_correction2_sqrt = std::sqrt(bias_correction2);
+    batch->params.tensors.push_back(t);
+    batch->written.insert(batch->written.end(), {param, exp_avg, exp_avg_sq});
+    if (o.amsgrad()) batch->written.push_back(max_exp_avg_sq);
+    batch->grads.push_back(grad);
+  }
+  for (const AdamBatch& b : batches) {
+    kernels::adam_kernel.get(b.device)(b.params);
+    fused::bump_versions(b.written);
   }
 }
 

@@ -1,6 +1,11 @@
 #include "striate/optim/sgd.h"
 
+#include <algorithm>
+
+#include "kernels/optim.h"
+#include "optim/fused.h"
 #include "striate/core/error.h"
+#include "striate/core/ops/factory.h"
 
 namespace striate::optim {
 
@@ -44,29 +49,88 @@ void SGD::check_options(const OptimizerOptions& options) const {
                 ", dampening ", o->dampening(), ")");
 }
 
-// The order of operations is PyTorch's (_single_tensor_sgd), so that results
-// agree to rounding.
+namespace {
+
+// The op chain the fused kernel replaces, in PyTorch's order of operations
+// (_single_tensor_sgd), for a parameter the kernel does not take: a gradient
+// or buffer of another dtype, device or layout than the parameter's.
+void sgd_op_chain(const SGDOptions& o, Tensor param, ParamState* state) {
+  const Tensor& grad = param.grad();
+  Tensor d_p = o.maximize() ? grad.neg() : grad;
+  if (o.weight_decay() != 0) d_p = d_p.add(param, o.weight_decay());
+  if (o.momentum() != 0) {
+    auto it = state->buffers.find("momentum_buffer");
+    Tensor buf;
+    if (it == state->buffers.end() || !it->second.defined()) {
+      buf = d_p.detach().clone();
+      state->buffers["momentum_buffer"] = buf;
+    } else {
+      buf = it->second;
+      buf.mul_(o.momentum()).add_(d_p, 1 - o.dampening());
+    }
+    d_p = o.nesterov() ? d_p.add(buf, o.momentum()) : buf;
+  }
+  param.add_(d_p, -o.lr());
+}
+
+// The parameters of one fused call: one device, one dtype, and buffers all
+// new or all old.
+struct SgdBatch {
+  Device device;
+  bool new_buffers;
+  kernels::SgdParams params;
+  std::vector<Tensor> written, grads;  // bumped after the call; copies kept alive until then
+};
+
+}  // namespace
+
+// The update of every parameter with a gradient, in one fused kernel call
+// per (device, dtype) where the tensors allow (kernels/optim.h, with the op
+// chain's arithmetic), else through the op chain.
 void SGD::update(OptimizerParamGroup& group) {
   const auto& o = static_cast<const SGDOptions&>(group.options());
+  const bool momentum = o.momentum() != 0;
+  std::vector<SgdBatch> batches;
   for (Tensor param : group.params()) {
     if (!has_grad(param)) continue;
-    const Tensor& grad = param.grad();
-    Tensor d_p = o.maximize() ? grad.neg() : grad;
-    if (o.weight_decay() != 0) d_p = d_p.add(param, o.weight_decay());
-    if (o.momentum() != 0) {
-      ParamState& state = state_for(param);
-      auto it = state.buffers.find("momentum_buffer");
-      Tensor buf;
-      if (it == state.buffers.end() || !it->second.defined()) {
-        buf = d_p.detach().clone();
-        state.buffers["momentum_buffer"] = buf;
-      } else {
-        buf = it->second;
-        buf.mul_(o.momentum()).add_(d_p, 1 - o.dampening());
-      }
-      d_p = o.nesterov() ? d_p.add(buf, o.momentum()) : buf;
+    // As before, SGD keeps state only for a momentum buffer.
+    ParamState* state = momentum ? &state_for(param) : nullptr;
+    Tensor buf;
+    if (momentum) {
+      auto it = state->buffers.find("momentum_buffer");
+      if (it != state->buffers.end()) buf = it->second;
     }
-    param.add_(d_p, -o.lr());
+    const std::optional<MemoryFormat> fmt = fused::dense_format(param);
+    const Tensor grad = fused::gradient_in_layout(param, fmt);
+    const auto fusable = [&](const Tensor& t) { return fmt && fused::matches(param, *fmt, t); };
+    if (!fusable(grad) || (buf.defined() && !fusable(buf))) {
+      sgd_op_chain(o, param, state);
+      continue;
+    }
+    const bool new_buffer = momentum && !buf.defined();
+    if (new_buffer) {
+      buf = empty(param.sizes(), TensorOptions().dtype(param.dtype()).device(param.device()), *fmt);
+      state->buffers["momentum_buffer"] = buf;
+    }
+    auto batch = std::find_if(batches.begin(), batches.end(), [&](const SgdBatch& b) {
+      return b.device == param.device() && b.params.dtype == param.dtype() && b.new_buffers == new_buffer;
+    });
+    if (batch == batches.end()) {
+      kernels::SgdParams p;
+      p.hyper = {o.lr(), o.momentum(), o.dampening(), o.weight_decay(), o.nesterov(), o.maximize(), new_buffer};
+      p.dtype = param.dtype();
+      batches.push_back({param.device(), new_buffer, std::move(p), {}, {}});
+      batch = batches.end() - 1;
+    }
+    batch->params.tensors.push_back({param.data_ptr(), grad.data_ptr(), buf.defined() ? buf.data_ptr() : nullptr,
+                                     param.numel()});
+    batch->written.push_back(param);
+    if (buf.defined()) batch->written.push_back(buf);
+    batch->grads.push_back(grad);
+  }
+  for (const SgdBatch& b : batches) {
+    kernels::sgd_kernel.get(b.device)(b.params);
+    fused::bump_versions(b.written);
   }
 }
 
