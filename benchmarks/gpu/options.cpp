@@ -1,0 +1,77 @@
+#include "options.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "striate/core/error.h"
+#include "suites.h"
+
+namespace striate::bench {
+namespace {
+
+void add_suite(std::vector<std::string>& chosen, const std::string& name) {
+  const std::vector<std::string> known = all_suite_names();
+  std::vector<std::string> names;
+  if (name == "all") names = known;
+  else if (name == "conv") names = conv_suite_names();
+  else if (std::find(known.begin(), known.end(), name) != known.end()) names = {name};
+  else {
+    std::string list;
+    for (const std::string& k : known) list += k + ", ";
+    throw ValueError("kernel bench: unknown suite '" + name + "' (expected one of " + list + "conv, all)");
+  }
+  for (const std::string& n : names)
+    if (std::find(chosen.begin(), chosen.end(), n) == chosen.end()) chosen.push_back(n);
+}
+
+}  // namespace
+
+Options parse_options(const std::vector<std::string>& args) {
+  Options o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    const auto value = [&]() -> const std::string& {
+      if (i + 1 >= args.size()) throw ValueError("kernel bench: " + a + " needs a value");
+      return args[++i];
+    };
+    if (a == "--suite") {
+      std::stringstream list(value());
+      for (std::string name; std::getline(list, name, ',');)
+        if (!name.empty()) add_suite(o.suites, name);
+    } else if (a == "--quick") {
+      o.quick = true;
+    } else if (a == "--full") {
+      o.full = true;
+    } else if (a == "--out") {
+      o.out_dir = value();
+    } else if (a == "--commit") {
+      o.commit = value();
+    } else if (a == "--torch-overhead") {
+      o.torch_overhead = value();
+    } else if (a == "--list") {
+      o.list = true;
+    } else if (a == "--help" || a == "-h") {
+      o.help = true;
+    } else {
+      throw ValueError("kernel bench: unknown argument '" + a + "' (see --help)");
+    }
+  }
+  if (o.quick && o.full) throw ValueError("kernel bench: --quick and --full exclude each other");
+  if (o.suites.empty()) o.suites = all_suite_names();
+  return o;
+}
+
+std::string usage() {
+  std::string names;
+  for (const std::string& s : all_suite_names()) names += " " + s;
+  return "usage: striate_kernel_bench [--suite NAME[,NAME...]]... [--quick | --full] [--out DIR]\n"
+         "                            [--commit SHA] [--torch-overhead FILE] [--list]\n"
+         "  --suite   run only these (repeatable):" + names + ", conv (all convolution suites), all\n"
+         "  --quick   fewer repetitions (a smoke run); --full: more, and ResNet-50 at batch 256 too\n"
+         "  --out     folder for kernel_bench.json, kernel_bench.md and the ratio chart (default .)\n"
+         "  --commit  the commit to record (default: the one given to CMake as STRIATE_GIT_COMMIT)\n"
+         "  --torch-overhead  torch_overhead.py's JSON, merged into the framework-overhead result\n"
+         "  --list    print the cases of the chosen suites and exit (needs no GPU)\n";
+}
+
+}  // namespace striate::bench
