@@ -17,6 +17,18 @@
 # or build-gpu-deps/googletest in this checkout (copy /usr/src/googletest there
 # on a machine that has it and carry the folder along).
 #
+# Time: a lent GPU comes with minutes, not hours. The whole check keeps to
+# STRIATE_GPU_CHECK_BUDGET seconds (default 540, under the device tool's
+# 10-minute limit per command): each step's limit is cut to
+# what is left, and steps that no longer fit are reported as skipped. The
+# order is what matters most first: build, GPU tests, memcheck of the main GPU
+# test binary, benchmarks (--quick unless STRIATE_GPU_BENCH_ARGS says
+# otherwise), then the other sanitizer runs. The CPU tests (CI runs them)
+# run only with STRIATE_GPU_CHECK_CPU_TESTS=1. STRIATE_GPU_CHECK_PARTS (default
+# "tests,memcheck,bench,sanitizers") picks the parts after the build, so a
+# check can span two commands on one warm machine, e.g. "tests,memcheck" and
+# then "bench,sanitizers" (the second build is a no-op).
+#
 # Exit status: 0 all passed on a GPU; 1 something failed; 2 nothing failed but
 # there was no GPU, so nothing GPU-specific was verified.
 set -uo pipefail
@@ -31,6 +43,9 @@ summary="$out/summary.txt"
 : >"$summary"
 failed=0
 step_timeout="${STRIATE_GPU_STEP_TIMEOUT:-1800}"
+deadline=$((SECONDS + ${STRIATE_GPU_CHECK_BUDGET:-540}))
+parts=",${STRIATE_GPU_CHECK_PARTS:-tests,memcheck,bench,sanitizers},"
+wants() { [[ "$parts" == *",$1,"* ]]; }
 
 note() { printf '%s\n' "$*" | tee -a "$summary"; }
 # step <name> <command...>: runs with a time limit, output to <name>.log.
@@ -38,11 +53,17 @@ step() {
   local name="$1"
   shift
   local start=$SECONDS
-  log "$name (log: $out/$name.log)"
+  local left=$((deadline - SECONDS))
+  if ((left < 20)); then
+    note "$(printf '%-28s skipped        (time budget spent)' "$name")"
+    return 1
+  fi
+  local limit=$((step_timeout < left ? step_timeout : left))
+  log "$name (log: $out/$name.log, limit ${limit}s)"
   if declare -F "$1" >/dev/null; then
     "$@" >"$out/$name.log" 2>&1  # a shell function: timeout cannot run it
   else
-    timeout "$step_timeout" "$@" >"$out/$name.log" 2>&1
+    timeout "$limit" "$@" >"$out/$name.log" 2>&1
   fi
   local rc=$?
   tail -n 20 "$out/$name.log"
@@ -127,14 +148,16 @@ fi
 # ---- tests ------------------------------------------------------------------------
 gpu_test_count=0
 if ((built)); then
-  step ctest ctest --test-dir "$build" --output-on-failure -j "$STRIATE_JOBS" --timeout 900
+  if [[ "${STRIATE_GPU_CHECK_CPU_TESTS:-0}" == 1 ]]; then
+    step ctest ctest --test-dir "$build" --output-on-failure -j "$STRIATE_JOBS" --timeout 900 -LE gpu
+  fi
   gpu_test_count=$(ctest --test-dir "$build" -N -L gpu 2>/dev/null | sed -n 's/^Total Tests: *//p')
   gpu_test_count=${gpu_test_count:-0}
   if ((gpu_test_count == 0)); then
     note "GPU tests: none yet (no ctest test carries the label gpu)"
-  else
+  elif wants tests; then
     # Poisoned allocations (0xFF bytes: NaN) expose outputs a kernel leaves unwritten.
-    STRIATE_CUDA_ALLOC_CONF=poison:1 step ctest-gpu ctest --test-dir "$build" --output-on-failure -L gpu --timeout 900
+    STRIATE_CUDA_ALLOC_CONF=poison:1 step ctest-gpu ctest --test-dir "$build" --output-on-failure -j 4 -L gpu --timeout 900
     # Tests that skip print "[  SKIPPED ]"; on a GPU machine that is worth knowing.
     skipped=$(grep -c '\[  SKIPPED \]' "$out/ctest-gpu.log" || true)
     note "GPU tests: $gpu_test_count, of which skipped: $skipped"
@@ -145,53 +168,60 @@ if ((!built)); then
   note "tests, compute-sanitizer, benchmarks: skipped (no build)"
 fi
 
-# ---- compute-sanitizer on the GPU test executables ------------------------------------
+# ---- compute-sanitizer, then the benchmarks, then more compute-sanitizer ----------------
 sanitizer=""
 for candidate in "$(command -v compute-sanitizer 2>/dev/null)" "${nvcc%/nvcc}/compute-sanitizer" \
   /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda/compute-sanitizer/compute-sanitizer; do
   if [[ -n "$candidate" && -x "$candidate" ]]; then sanitizer="$candidate"; break; fi
 done
+gpu_binaries=()
+can_sanitize=0
 if ((built && gpu_test_count > 0)); then
-  # The executables behind the `gpu` tests, from ctest's own listing.
+  # The executables behind the `gpu` tests, from ctest's own listing; cuda_tests
+  # (every kernel) first.
   mapfile -t gpu_binaries < <(ctest --test-dir "$build" -N -V -L gpu 2>/dev/null |
-    sed -n 's/^[0-9]*: Test command: *\([^ ]*\).*/\1/p' | tr -d '"' | sort -u)
+    sed -n 's/^[0-9]*: Test command: *\([^ ]*\).*/\1/p' | tr -d '"' | sort -u | awk '/\/cuda_tests$/ {print; next} {rest = rest $0 "\n"} END {printf "%s", rest}')
   if [[ -z "$sanitizer" ]]; then
     note "compute-sanitizer: not found, skipped"
   elif ((gpus == 0)); then
     note "compute-sanitizer: skipped (no GPU)"
   else
-    # Without caching every tensor is its own cudaMalloc, so memcheck sees
-    # each one's exact bounds. Sanitized runs are 10-100x slower: each gets
-    # its own, shorter limit so that one slow binary cannot eat a lent GPU's time.
-    step_timeout="${STRIATE_SANITIZER_TIMEOUT:-300}"
-    for binary in "${gpu_binaries[@]}"; do
-      [[ -x "$binary" ]] || continue
-      STRIATE_CUDA_ALLOC_CONF=caching:0,poison:1 step "memcheck-$(basename "$binary")" "$sanitizer" --tool memcheck \
-        --error-exitcode 1 --leak-check full "$binary"
-      step "racecheck-$(basename "$binary")" "$sanitizer" --tool racecheck --error-exitcode 1 "$binary"
-    done
-    step_timeout="${STRIATE_GPU_STEP_TIMEOUT:-1800}"
+    can_sanitize=1
   fi
 elif ((built)); then
   note "compute-sanitizer: skipped (no GPU tests yet)"
 fi
+# sanitize <tool> <binary>: sanitized runs are 10-100x slower, so each gets its
+# own, shorter limit (STRIATE_SANITIZER_TIMEOUT) within the budget.
+sanitize() {
+  local tool="$1" binary="$2" saved_timeout="$step_timeout"
+  [[ -x "$binary" ]] || return 0
+  step_timeout="${STRIATE_SANITIZER_TIMEOUT:-240}"
+  if [[ "$tool" == memcheck ]]; then
+    # Without caching every tensor is its own cudaMalloc, so memcheck sees each one's exact bounds.
+    STRIATE_CUDA_ALLOC_CONF=caching:0,poison:1 step "memcheck-$(basename "$binary")" "$sanitizer" --tool memcheck \
+      --error-exitcode 1 --leak-check full "$binary"
+  else
+    step "$tool-$(basename "$binary")" "$sanitizer" --tool "$tool" --error-exitcode 1 "$binary"
+  fi
+  step_timeout="$saved_timeout"
+}
+if ((can_sanitize)) && wants memcheck; then
+  sanitize memcheck "${gpu_binaries[0]}"
+fi
 
-# ---- benchmarks ----------------------------------------------------------------------
-if ((built)); then
+if ((built)) && wants bench; then
+  read -r -a bench_args <<<"${STRIATE_GPU_BENCH_ARGS:---quick}"
   if [[ -x "$STRIATE_REPO/benchmarks/run.sh" ]]; then
-    step benchmarks "$STRIATE_REPO/benchmarks/run.sh" "$build" "$out/benchmarks"
-  elif [[ -d "$build/benchmarks" ]]; then
-    mapfile -t benches < <(find "$build/benchmarks" -maxdepth 2 -type f -executable -name '*bench*' | sort)
-    if ((${#benches[@]} == 0)); then
-      note "benchmarks: none built"
-    fi
-    for bench in "${benches[@]}"; do
-      name="$(basename "$bench")"
-      step "bench-$name" "$bench" --benchmark_out="$out/bench-$name.json" --benchmark_out_format=json
-    done
+    step benchmarks "$STRIATE_REPO/benchmarks/run.sh" "$build" "$out/benchmarks" "${bench_args[@]}"
   else
     note "benchmarks: none yet"
   fi
+fi
+
+if ((can_sanitize)) && wants sanitizers; then
+  for binary in "${gpu_binaries[@]:1}"; do sanitize memcheck "$binary"; done
+  for binary in "${gpu_binaries[@]}"; do sanitize racecheck "$binary"; done
 fi
 
 log "summary ($summary)"
