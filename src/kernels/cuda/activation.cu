@@ -1,8 +1,10 @@
 // CUDA activations, forward and backward: the CPU formulas
 // (kernels/cpu/activation.cpp) as device functors on the arithmetic type,
 // with the same branch conditions, so NaN and the kinks take the same side.
+// Contiguous, aligned tensors take the 16-byte vector path (vectorized.cuh).
 #include "kernels/activation.h"
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/vectorized.cuh"
 
 namespace striate::kernels::cuda {
 namespace {
@@ -15,6 +17,7 @@ constexpr double kGeluKappa = 0.044715;
 template <typename T, Activation OP>
 struct Forward {
   using A = device_acc_t<T>;
+  using Operands = cuda::Operands<T, T>;
   A a, b, c;
 
   __device__ void operator()(char* const* p) const {
@@ -42,6 +45,7 @@ struct Forward {
 template <typename T, Activation OP>
 struct Backward {
   using A = device_acc_t<T>;
+  using Operands = cuda::Operands<T, T, T>;
   A a, b, c;
 
   __device__ void operator()(char* const* p) const {
@@ -106,14 +110,15 @@ void dispatch(DType dtype, Activation op, const char* name, Launch launch) {
 void activation(const ActivationParams& p) {
   dispatch(p.dtype, p.args.op, "activation", [&]<typename T, Activation OP>() {
     using A = device_acc_t<T>;
-    for_each_element(p.loop, Forward<T, OP>{A(p.args.a), A(p.args.b), A(p.args.c)}, "activation");
+    for_each_element_vectorized(p.loop, Forward<T, OP>{A(p.args.a), A(p.args.b), A(p.args.c)}, "activation");
   });
 }
 
 void activation_backward(const ActivationBackwardParams& p) {
   dispatch(p.dtype, p.args.op, "activation backward", [&]<typename T, Activation OP>() {
     using A = device_acc_t<T>;
-    for_each_element(p.loop, Backward<T, OP>{A(p.args.a), A(p.args.b), A(p.args.c)}, "activation backward");
+    for_each_element_vectorized(p.loop, Backward<T, OP>{A(p.args.a), A(p.args.b), A(p.args.c)},
+                                "activation backward");
   });
 }
 

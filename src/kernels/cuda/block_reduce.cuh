@@ -38,7 +38,7 @@ __device__ __forceinline__ T warp_reduce_all(T v, Op op) {
 // its shared buffer.
 template <typename T, typename Op>
 __device__ T block_reduce_all(T v, Op op, T identity) {
-  __shared__ alignas(8) unsigned char buffer[33 * 8];
+  alignas(8) __shared__ unsigned char buffer[33 * 8];
   T* partial = reinterpret_cast<T*>(buffer);
   v = warp_reduce_all(v, op);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -57,7 +57,7 @@ __device__ T block_reduce_all(T v, Op op, T identity) {
 // The sum over the block, valid in thread 0 (cheaper than block_reduce_all).
 template <typename Acc>
 __device__ Acc block_sum(Acc v) {
-  __shared__ alignas(8) unsigned char buffer[32 * 8];
+  alignas(8) __shared__ unsigned char buffer[32 * 8];
   Acc* warp_sums = reinterpret_cast<Acc*>(buffer);
   for (int offset = 16; offset > 0; offset /= 2) v += shfl_down(v, offset);
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;

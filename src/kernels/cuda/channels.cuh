@@ -269,11 +269,10 @@ void reduce_channels(const Op& op, const ChannelShape& s, int elem_size, const c
     const int64_t rows = s.inner == 1 ? s.outer : 0;
     const int width = tile_width(s.channels, rows, elem_size);
     const unsigned grid = capped_grid((s.channels + width - 1) / width);
-    channel_tiles_kernel<Op><<<grid, kReduceThreads, 0, stream>>>(op, rows, s.channels, width);
+    launch_on(stream, name, channel_tiles_kernel<Op>, grid, kReduceThreads, 0, op, rows, s.channels, width);
   } else {
-    channel_blocks_kernel<Op><<<capped_grid(s.channels), kReduceThreads, 0, stream>>>(op, s);
+    launch_on(stream, name, channel_blocks_kernel<Op>, capped_grid(s.channels), kReduceThreads, 0, op, s);
   }
-  check_launch(name);
 }
 
 }  // namespace striate::kernels::cuda::channels

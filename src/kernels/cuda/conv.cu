@@ -120,10 +120,9 @@ void conv2d_forward_direct(const ConvParams& p, const void* input, const void* w
   const int64_t n = p.batch * p.out_channels * p.out_h * p.out_w;
   if (n == 0) return;
   visit_f32_f64(p.dtype, "conv2d", [&]<typename T>() {
-    conv_forward_direct_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        p, static_cast<const T*>(input), static_cast<const T*>(weight), static_cast<const T*>(bias),
-        static_cast<T*>(output));
-    check_launch("conv2d_forward_direct");
+    launch("conv2d_forward_direct", conv_forward_direct_kernel<T>, grid_for(n), kThreads, 0, p,
+           static_cast<const T*>(input), static_cast<const T*>(weight), static_cast<const T*>(bias),
+           static_cast<T*>(output));
   });
 }
 
@@ -131,17 +130,15 @@ void conv2d_grad_input_direct(const ConvParams& p, const void* weight, const voi
   const int64_t n = p.batch * p.channels * p.height * p.width;
   if (n == 0) return;
   visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
-    conv_grad_input_direct_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        p, static_cast<const T*>(weight), static_cast<const T*>(grad_output), static_cast<T*>(grad_input));
-    check_launch("conv2d_grad_input_direct");
+    launch("conv2d_grad_input_direct", conv_grad_input_direct_kernel<T>, grid_for(n), kThreads, 0, p,
+           static_cast<const T*>(weight), static_cast<const T*>(grad_output), static_cast<T*>(grad_input));
   });
 }
 
 void conv2d_grad_bias(const ConvParams& p, const void* grad_output, void* grad_bias) {
   visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
-    conv_grad_bias_kernel<T><<<blocks_for(p.out_channels), kThreads, 0, current_stream()>>>(
-        p, static_cast<const T*>(grad_output), static_cast<T*>(grad_bias));
-    check_launch("conv2d_grad_bias");
+    launch("conv2d_grad_bias", conv_grad_bias_kernel<T>, blocks_for(p.out_channels), kThreads, 0, p,
+           static_cast<const T*>(grad_output), static_cast<T*>(grad_bias));
   });
 }
 
@@ -151,9 +148,8 @@ void conv2d_grad_weight_direct(const ConvParams& p, const void* input, const voi
   if (grad_weight == nullptr) return;
   const int64_t weights = p.out_channels * (p.channels / p.groups) * p.kernel_h * p.kernel_w;
   visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
-    conv_grad_weight_direct_kernel<T><<<blocks_for(weights), kThreads, 0, current_stream()>>>(
-        p, static_cast<const T*>(input), static_cast<const T*>(grad_output), static_cast<T*>(grad_weight));
-    check_launch("conv2d_grad_weight_direct");
+    launch("conv2d_grad_weight_direct", conv_grad_weight_direct_kernel<T>, blocks_for(weights), kThreads, 0, p,
+           static_cast<const T*>(input), static_cast<const T*>(grad_output), static_cast<T*>(grad_weight));
   });
 }
 

@@ -131,13 +131,12 @@ struct GradWeightProblem {
 };
 
 template <typename Problem>
-void launch(const Problem& problem, int64_t groups, bool split_k, const char* name) {
+void run_gemm(const Problem& problem, int64_t groups, bool split_k, const char* name) {
   using Shape = TileFor<typename Problem::T>;
   const GemmGrid grid = gemm_grid<Shape>(problem.M, problem.N, problem.K, groups, split_k);
   Problem p = problem;
   if constexpr (requires { p.accumulate; }) p.accumulate = grid.splits > 1;
-  implicit_gemm_kernel<Shape, Problem><<<grid.blocks, Shape::kThreads, 0, current_stream()>>>(p, grid.k_chunk, grid.splits);
-  check_launch(name);
+  launch(name, implicit_gemm_kernel<Shape, Problem>, grid.blocks, Shape::kThreads, 0, p, grid.k_chunk, grid.splits);
 }
 
 }  // namespace
@@ -150,7 +149,7 @@ void conv2d_forward_implicit_gemm(const ConvParams& p, const void* input, const 
     ForwardProblem<T> problem{d, static_cast<const T*>(input), static_cast<const T*>(weight),
                               static_cast<const T*>(bias), static_cast<T*>(output), d.Og, d.batch * d.oHW,
                               d.Cg * d.kHW};
-    launch(problem, p.groups, false, "conv2d_forward_implicit_gemm");
+    run_gemm(problem, p.groups, false, "conv2d_forward_implicit_gemm");
   });
 }
 
@@ -161,7 +160,7 @@ void conv2d_grad_input_implicit_gemm(const ConvParams& p, const void* weight, co
   visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
     GradInputProblem<T> problem{d, static_cast<const T*>(weight), static_cast<const T*>(grad_output),
                                 static_cast<T*>(grad_input), d.Cg, d.batch * d.HW, d.Og * d.kHW};
-    launch(problem, p.groups, false, "conv2d_grad_input_implicit_gemm");
+    run_gemm(problem, p.groups, false, "conv2d_grad_input_implicit_gemm");
   });
 }
 
@@ -176,7 +175,7 @@ void conv2d_grad_weight_implicit_gemm(const ConvParams& p, const void* input, co
     if (p.batch == 0) return;
     GradWeightProblem<T> problem{d, static_cast<const T*>(input), static_cast<const T*>(grad_output),
                                  static_cast<T*>(grad_weight), d.Og, d.Cg * d.kHW, d.batch * d.oHW, false};
-    launch(problem, p.groups, true, "conv2d_grad_weight_implicit_gemm");
+    run_gemm(problem, p.groups, true, "conv2d_grad_weight_implicit_gemm");
   });
 }
 

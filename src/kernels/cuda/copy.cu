@@ -51,10 +51,9 @@ void copy(const CopyParams& p) {
   }
   visit_device_dtype(p.dst_dtype, [&]<typename D>() {
     visit_device_dtype(p.src_dtype, [&]<typename S>() {
-      copy_kernel<D, S><<<grid_for(n), kThreads, 0, current_stream()>>>(p.loop, n);
+      launch("copy_kernel", copy_kernel<D, S>, grid_for(n), kThreads, 0, p.loop, n);
     });
   });
-  check_launch("copy_kernel");
 }
 
 void fill(const FillParams& p) {
@@ -64,9 +63,8 @@ void fill(const FillParams& p) {
     T value;
     if constexpr (std::is_floating_point_v<device_acc_t<T>>) value = store_acc<T>(static_cast<device_acc_t<T>>(p.value));
     else value = static_cast<T>(p.int_value);
-    fill_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(p.loop, n, value);
+    launch("fill_kernel", fill_kernel<T>, grid_for(n), kThreads, 0, p.loop, n, value);
   });
-  check_launch("fill_kernel");
 }
 
 }  // namespace striate::kernels::cuda

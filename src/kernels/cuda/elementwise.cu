@@ -1,9 +1,11 @@
-// CUDA elementwise kernels: unary, binary and where. One thread per output
-// element of the coalesced loop (so contiguous tensors are one linear sweep);
-// each op is a small functor on the arithmetic type, with the CPU kernel's
+// CUDA elementwise kernels: unary, binary and where. Contiguous, aligned
+// operands take 16-byte vectors per thread (vectorized.cuh), anything else
+// one thread per element of the coalesced loop; either way each op is the
+// same small functor on the arithmetic type, with the CPU kernel's
 // semantics (kernels/cpu/elementwise.cpp): NaN propagates through maximum,
 // minimum, sign and clamp; 16-bit floats compute in float and round once.
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/vectorized.cuh"
 #include "kernels/elementwise.h"
 
 namespace striate::kernels::cuda {
@@ -19,6 +21,7 @@ template <typename T, BinaryOp OP>
 struct BinaryElement {
   using A = device_acc_t<T>;
   static constexpr bool kWritesBool = OP >= BinaryOp::Eq;
+  using Operands = cuda::Operands<std::conditional_t<kWritesBool, bool, T>, T, T>;
   A alpha;
 
   __device__ void operator()(char* const* p) const {
@@ -57,6 +60,7 @@ struct BinaryElement {
 template <typename T, UnaryOp OP>
 struct UnaryElement {
   using A = device_acc_t<T>;
+  using Operands = cuda::Operands<std::conditional_t<OP == UnaryOp::LogicalNot, bool, T>, T>;
   A lo, hi;
   bool has_lo, has_hi;
 
@@ -88,6 +92,8 @@ struct UnaryElement {
 
 template <typename T>
 struct WhereElement {
+  using Operands = cuda::Operands<T, bool, T, T>;
+
   __device__ void operator()(char* const* p) const {
     *reinterpret_cast<T*>(p[0]) = *reinterpret_cast<const bool*>(p[1]) ? *reinterpret_cast<const T*>(p[2])
                                                                         : *reinterpret_cast<const T*>(p[3]);
@@ -103,14 +109,15 @@ template <typename T, BinaryOp OP>
 void launch_binary(const BinaryParams& p) {
   using A = device_acc_t<T>;
   const A alpha = std::is_floating_point_v<A> ? static_cast<A>(p.alpha) : static_cast<A>(p.int_alpha);
-  for_each_element(p.loop, BinaryElement<T, OP>{alpha}, "binary elementwise");
+  for_each_element_vectorized(p.loop, BinaryElement<T, OP>{alpha}, "binary elementwise");
 }
 
 template <typename T, UnaryOp OP>
 void launch_unary(const UnaryParams& p) {
   using A = device_acc_t<T>;
-  for_each_element(p.loop, UnaryElement<T, OP>{static_cast<A>(p.min), static_cast<A>(p.max), p.has_min, p.has_max},
-         "unary elementwise");
+  for_each_element_vectorized(
+      p.loop, UnaryElement<T, OP>{static_cast<A>(p.min), static_cast<A>(p.max), p.has_min, p.has_max},
+      "unary elementwise");
 }
 
 }  // namespace
@@ -165,7 +172,7 @@ void unary(const UnaryParams& p) {
 }
 
 void where(const WhereParams& p) {
-  visit_device_dtype(p.dtype, [&]<typename T>() { for_each_element(p.loop, WhereElement<T>{}, "where"); });
+  visit_device_dtype(p.dtype, [&]<typename T>() { for_each_element_vectorized(p.loop, WhereElement<T>{}, "where"); });
 }
 
 }  // namespace striate::kernels::cuda

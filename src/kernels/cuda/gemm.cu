@@ -233,16 +233,14 @@ void gemm(const GemmParams& p) {
       const A alpha = to_acc<A>(p.alpha), beta = to_acc<A>(p.beta);
       if (p.k == 0 || alpha == A(0)) {
         if (beta == A(1)) return;  // C stays as it is, as on the CPU
-        scale_c_kernel<T, A><<<grid_for(p.batch * p.m * p.n), kThreads, 0, stream>>>(
-            static_cast<T*>(p.c), p.batch, p.m, p.n, p.ldc, p.c_batch_stride, beta);
-        check_launch("gemm scale_c_kernel");
+        launch_on(stream, "gemm scale_c_kernel", scale_c_kernel<T, A>, grid_for(p.batch * p.m * p.n), kThreads, 0,
+                  static_cast<T*>(p.c), p.batch, p.m, p.n, p.ldc, p.c_batch_stride, beta);
         return;
       }
       using S = TileShape<A>;
       const int64_t tiles_m = (p.m + S::BM - 1) / S::BM, tiles_n = (p.n + S::BN - 1) / S::BN;
       const dim3 grid(capped(tiles_n, INT_MAX), capped(tiles_m, 65535), capped(p.batch, 65535));
-      tiled_gemm_kernel<T><<<grid, kTileThreads<A>, 0, stream>>>(p, alpha, beta);
-      check_launch("gemm tiled_gemm_kernel");
+      launch_on(stream, "gemm tiled_gemm_kernel", tiled_gemm_kernel<T>, grid, kTileThreads<A>, 0, p, alpha, beta);
     }
   });
 }

@@ -1,13 +1,20 @@
-// What every CUDA kernel file shares: the current stream, launch checks,
+// What every CUDA kernel file shares: the current stream, the launch seam,
 // grid sizes, the device type of each DType, and strided offsets.
+//
+// Every kernel starts through launch() (or launch_on() for another stream),
+// never through <<<>>> at the call site: in an emulation build
+// (STRIATE_CUDA_EMULATION, tests/emu/) that one seam runs the kernel on the
+// CPU instead, with cuda_emu.h force-included before this file.
 #pragma once
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "core/cuda/cuda_check.h"
 #include "kernels/cpu/loop.h"
@@ -17,13 +24,36 @@
 namespace striate::kernels::cuda {
 
 inline cudaStream_t current_stream() {
+#ifdef STRIATE_CUDA_EMULATION
+  return nullptr;  // the emulator finishes each launch before returning
+#else
   return static_cast<cudaStream_t>(striate::cuda::current_stream().native_handle());
+#endif
 }
 
 // After every launch: a bad configuration surfaces here, with the kernel's name.
 inline void check_launch(const char* kernel) {
   const cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess) striate::cuda::detail::throw_cuda_error(err, kernel, __FILE__, __LINE__);
+}
+
+// kernel<<<grid, block, shared_bytes, stream>>>(args...), then check_launch(name).
+template <typename... Params, typename... Args>
+void launch_on(cudaStream_t stream, const char* name, void (*kernel)(Params...), dim3 grid, dim3 block,
+               size_t shared_bytes, Args&&... args) {
+#ifdef STRIATE_CUDA_EMULATION
+  ::striate_emu::launch(kernel, grid, block, shared_bytes, stream, std::forward<Args>(args)...);
+#else
+  kernel<<<grid, block, shared_bytes, stream>>>(std::forward<Args>(args)...);
+#endif
+  check_launch(name);
+}
+
+// The usual launch: on the current stream.
+template <typename... Params, typename... Args>
+void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes,
+            Args&&... args) {
+  launch_on(current_stream(), name, kernel, grid, block, shared_bytes, std::forward<Args>(args)...);
 }
 
 constexpr int kThreads = 256;
@@ -113,8 +143,7 @@ template <int N, typename F>
 void for_each_element(const Loop<N>& loop, F f, const char* name) {
   const int64_t n = loop.numel();
   if (n == 0) return;
-  for_each_element_kernel<N, F><<<grid_for(n), kThreads, 0, current_stream()>>>(loop, n, f);
-  check_launch(name);
+  launch(name, for_each_element_kernel<N, F>, grid_for(n), kThreads, 0, loop, n, f);
 }
 
 }  // namespace striate::kernels::cuda

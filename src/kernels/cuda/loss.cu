@@ -125,7 +125,7 @@ __global__ void cross_entropy_rows_kernel(LossArgs<T> a, T* loss, T* lse_out, do
 
 template <typename T>
 __global__ void cross_entropy_columns_kernel(LossArgs<T> a, int split, T* loss, T* lse_out, double* totals) {
-  __shared__ alignas(8) unsigned char buffer[kThreads * sizeof(double)];
+  alignas(8) __shared__ unsigned char buffer[kThreads * sizeof(double)];
   T* shared = reinterpret_cast<T*>(buffer);
   const T w_total = weight_total(a);
   const bool smoothing = a.smoothing > 0;
@@ -251,26 +251,25 @@ void class_loss_forward(const ClassLossForwardParams& p) {
     const int64_t cap = a.sum_weight ? kMaxGridSummingWeights : kMaxGrid;
     T* loss = static_cast<T*>(p.loss);
     if (!args.from_logits) {
-      nll_forward_kernel<T><<<capped_grid((samples + kThreads - 1) / kThreads, cap), kThreads, 0, stream>>>(
-          a, loss, p.totals);
+      launch_on(stream, "class_loss_forward", nll_forward_kernel<T>,
+                capped_grid((samples + kThreads - 1) / kThreads, cap), kThreads, 0, a, loss, p.totals);
       return;
     }
     T* lse = static_cast<T*>(p.logsumexp);
     if (a.inner == 1 && a.classes <= kWarpRowLimit) {
       const int64_t rows_per_block = kThreads / 32;
-      cross_entropy_rows_kernel<T, true><<<capped_grid((a.outer + rows_per_block - 1) / rows_per_block, cap),
-                                           kThreads, 0, stream>>>(a, loss, lse, p.totals);
+      launch_on(stream, "class_loss_forward", cross_entropy_rows_kernel<T, true>,
+                capped_grid((a.outer + rows_per_block - 1) / rows_per_block, cap), kThreads, 0, a, loss, lse, p.totals);
     } else if (a.inner == 1) {
-      cross_entropy_rows_kernel<T, false><<<capped_grid(a.outer, cap), kBlockRowThreads, 0, stream>>>(
-          a, loss, lse, p.totals);
+      launch_on(stream, "class_loss_forward", cross_entropy_rows_kernel<T, false>, capped_grid(a.outer, cap),
+                kBlockRowThreads, 0, a, loss, lse, p.totals);
     } else {
       const int split = column_split(samples, a.classes);
       const int64_t width = kThreads / split;
-      cross_entropy_columns_kernel<T><<<capped_grid((samples + width - 1) / width, cap), kThreads, 0, stream>>>(
-          a, split, loss, lse, p.totals);
+      launch_on(stream, "class_loss_forward", cross_entropy_columns_kernel<T>,
+                capped_grid((samples + width - 1) / width, cap), kThreads, 0, a, split, loss, lse, p.totals);
     }
   });
-  check_launch("class_loss_forward");
 }
 
 void class_loss_backward(const ClassLossBackwardParams& p) {
@@ -282,11 +281,11 @@ void class_loss_backward(const ClassLossBackwardParams& p) {
     // The CPU forms coef_prob = coef_target + coef_class * W for every kept sample.
     const LossArgs<T> a = loss_args<T>(args, args.from_logits);
     const int64_t cap = a.sum_weight ? kMaxGridSummingWeights : kMaxGrid;
-    class_loss_backward_kernel<T><<<capped_grid((n + kThreads - 1) / kThreads, cap), kThreads, 0, stream>>>(
-        a, args.from_logits, static_cast<const T*>(p.logsumexp), static_cast<const T*>(p.grad_loss), p.grad_stride,
-        static_cast<T*>(p.grad_input));
+    launch_on(stream, "class_loss_backward", class_loss_backward_kernel<T>,
+              capped_grid((n + kThreads - 1) / kThreads, cap), kThreads, 0, a, args.from_logits,
+              static_cast<const T*>(p.logsumexp), static_cast<const T*>(p.grad_loss), p.grad_stride,
+              static_cast<T*>(p.grad_input));
   });
-  check_launch("class_loss_backward");
 }
 
 }  // namespace striate::kernels::cuda

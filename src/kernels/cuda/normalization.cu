@@ -336,12 +336,10 @@ void batch_norm_apply(const BatchNormApplyParams& p) {
     const int64_t n = numel(p.shape);
     if (n == 0) return;
     visit_index(p.shape, [&]<typename Index>() {
-      batch_norm_apply_kernel<T, Index><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          static_cast<const T*>(p.input), static_cast<T*>(p.output), static_cast<const T*>(p.center),
-          static_cast<const T*>(p.scale), static_cast<const T*>(p.shift), static_cast<Index>(n),
-          ChannelIndexer<Index>(p.shape));
+      launch("batch_norm", batch_norm_apply_kernel<T, Index>, grid_for(n), kThreads, 0, static_cast<const T*>(p.input),
+             static_cast<T*>(p.output), static_cast<const T*>(p.center), static_cast<const T*>(p.scale),
+             static_cast<const T*>(p.shift), static_cast<Index>(n), ChannelIndexer<Index>(p.shape));
     });
-    check_launch("batch_norm");
   });
 }
 
@@ -362,16 +360,15 @@ void batch_norm_backward_input(const BatchNormBackwardInputParams& p) {
     const int64_t n = numel(p.shape);
     if (n == 0) return;
     visit_index(p.shape, [&]<typename Index>() {
-      const auto launch = [&](auto kernel) {
-        kernel<<<grid_for(n), kThreads, 0, current_stream()>>>(
-            static_cast<const T*>(p.grad_out), static_cast<const T*>(p.input), static_cast<const T*>(p.center),
-            static_cast<const T*>(p.k_grad), static_cast<const T*>(p.k_centered), static_cast<const T*>(p.k_const),
-            static_cast<T*>(p.grad_input), static_cast<Index>(n), ChannelIndexer<Index>(p.shape));
+      const auto run = [&](auto kernel) {
+        launch("batch_norm backward (input)", kernel, grid_for(n), kThreads, 0, static_cast<const T*>(p.grad_out),
+               static_cast<const T*>(p.input), static_cast<const T*>(p.center), static_cast<const T*>(p.k_grad),
+               static_cast<const T*>(p.k_centered), static_cast<const T*>(p.k_const), static_cast<T*>(p.grad_input),
+               static_cast<Index>(n), ChannelIndexer<Index>(p.shape));
       };
-      if (p.k_centered) launch(batch_norm_backward_input_kernel<T, Index, true>);
-      else launch(batch_norm_backward_input_kernel<T, Index, false>);
+      if (p.k_centered) run(batch_norm_backward_input_kernel<T, Index, true>);
+      else run(batch_norm_backward_input_kernel<T, Index, false>);
     });
-    check_launch("batch_norm backward (input)");
   });
 }
 
@@ -379,11 +376,10 @@ void layer_norm_forward(const LayerNormForwardParams& p) {
   visit_f32_f64(p.dtype, "layer_norm", [&]<typename T>() {
     if (p.rows <= 0 || p.cols <= 0) return;
     launch_rows(p.rows, p.cols, [&]<bool kWarp>(unsigned grid, int threads) {
-      layer_norm_forward_kernel<T, kWarp><<<grid, threads, 0, current_stream()>>>(
-          static_cast<const T*>(p.input), static_cast<const T*>(p.weight), static_cast<const T*>(p.bias),
-          static_cast<T*>(p.output), static_cast<T*>(p.mean), static_cast<T*>(p.rstd), p.rows, p.cols, p.eps);
+      launch("layer_norm", layer_norm_forward_kernel<T, kWarp>, grid, threads, 0, static_cast<const T*>(p.input),
+             static_cast<const T*>(p.weight), static_cast<const T*>(p.bias), static_cast<T*>(p.output),
+             static_cast<T*>(p.mean), static_cast<T*>(p.rstd), p.rows, p.cols, p.eps);
     });
-    check_launch("layer_norm");
   });
 }
 
@@ -392,12 +388,11 @@ void layer_norm_backward(const LayerNormBackwardParams& p) {
     if (p.cols <= 0) return;
     if (p.grad_input && p.rows > 0) {
       launch_rows(p.rows, p.cols, [&]<bool kWarp>(unsigned grid, int threads) {
-        layer_norm_backward_input_kernel<T, kWarp><<<grid, threads, 0, current_stream()>>>(
-            static_cast<const T*>(p.grad_out), static_cast<const T*>(p.input), static_cast<const T*>(p.weight),
-            static_cast<const T*>(p.mean), static_cast<const T*>(p.rstd), static_cast<T*>(p.grad_input), p.rows,
-            p.cols);
+        launch("layer_norm backward", layer_norm_backward_input_kernel<T, kWarp>, grid, threads, 0,
+               static_cast<const T*>(p.grad_out), static_cast<const T*>(p.input), static_cast<const T*>(p.weight),
+               static_cast<const T*>(p.mean), static_cast<const T*>(p.rstd), static_cast<T*>(p.grad_input), p.rows,
+               p.cols);
       });
-      check_launch("layer_norm backward");
     }
     if (p.grad_weight || p.grad_bias) {
       LayerNormParamGradOp<T> op;
@@ -420,12 +415,10 @@ void lrn_forward(const LrnForwardParams& p) {
     const int64_t before = p.size / 2, after = p.size - 1 - before;
     const T coef = static_cast<T>(p.alpha / static_cast<double>(p.size));
     visit_index(p.shape, [&]<typename Index>() {
-      lrn_forward_kernel<T, Index><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          static_cast<const T*>(p.input), static_cast<T*>(p.output), static_cast<T*>(p.denom),
-          static_cast<Index>(n), ChannelIndexer<Index>(p.shape), before, after, coef, static_cast<T>(p.k),
-          static_cast<T>(p.beta));
+      launch("local_response_norm", lrn_forward_kernel<T, Index>, grid_for(n), kThreads, 0,
+             static_cast<const T*>(p.input), static_cast<T*>(p.output), static_cast<T*>(p.denom), static_cast<Index>(n),
+             ChannelIndexer<Index>(p.shape), before, after, coef, static_cast<T>(p.k), static_cast<T>(p.beta));
     });
-    check_launch("local_response_norm");
   });
 }
 
@@ -438,12 +431,11 @@ void lrn_backward(const LrnBackwardParams& p) {
     const T beta = static_cast<T>(p.beta);
     const T cross = T(2) * coef * beta;  // as the CPU rounds it
     visit_index(p.shape, [&]<typename Index>() {
-      lrn_backward_kernel<T, Index><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          static_cast<const T*>(p.grad_out), static_cast<const T*>(p.input), static_cast<const T*>(p.denom),
-          static_cast<T*>(p.grad_input), static_cast<Index>(n), ChannelIndexer<Index>(p.shape), before, after, beta,
-          cross);
+      launch("local_response_norm backward", lrn_backward_kernel<T, Index>, grid_for(n), kThreads, 0,
+             static_cast<const T*>(p.grad_out), static_cast<const T*>(p.input), static_cast<const T*>(p.denom),
+             static_cast<T*>(p.grad_input), static_cast<Index>(n), ChannelIndexer<Index>(p.shape), before, after, beta,
+             cross);
     });
-    check_launch("local_response_norm backward");
   });
 }
 

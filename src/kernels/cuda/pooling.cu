@@ -262,17 +262,16 @@ int64_t input_numel(const Pool2dShape& s) { return s.planes * s.in_h * s.in_w; }
 
 // Pass over n elements on the current stream.
 template <typename Pass, typename Params>
-void launch(const Params& p, int64_t n, const char* name) {
+void run_pool(const Params& p, int64_t n, const char* name) {
   visit_f32_f64(p.dtype, name, [&]<typename T>() {
     if (n == 0) return;
-    pool_kernel<Pass, T><<<grid_for(n), kThreads, 0, current_stream()>>>(p, n);
-    check_launch(name);
+    launch(name, pool_kernel<Pass, T, Params>, grid_for(n), kThreads, 0, p, n);
   });
 }
 
 }  // namespace
 
-void max_pool2d(const MaxPool2dParams& p) { launch<MaxPoolForward>(p, output_numel(p.shape), "max_pool2d"); }
+void max_pool2d(const MaxPool2dParams& p) { run_pool<MaxPoolForward>(p, output_numel(p.shape), "max_pool2d"); }
 
 void max_pool_backward(const MaxPoolBackwardParams& p) {
   const auto& s = p.shape;
@@ -281,29 +280,28 @@ void max_pool_backward(const MaxPoolBackwardParams& p) {
     if (in_numel == 0) return;
     STRIATE_CUDA_CHECK(cudaMemsetAsync(p.grad_input, 0, in_numel * sizeof(T), current_stream()));
     if (n == 0) return;
-    max_pool_backward_kernel<T><<<grid_for(n), kThreads, 0, current_stream()>>>(
-        static_cast<const T*>(p.grad_out), p.indices, static_cast<T*>(p.grad_input), s.out_h * s.out_w,
-        s.in_h * s.in_w, n);
-    check_launch("max_pool backward");
+    launch("max_pool backward", max_pool_backward_kernel<T>, grid_for(n), kThreads, 0,
+           static_cast<const T*>(p.grad_out), p.indices, static_cast<T*>(p.grad_input), s.out_h * s.out_w,
+           s.in_h * s.in_w, n);
   });
 }
 
-void avg_pool2d(const AvgPool2dParams& p) { launch<AvgPoolForward>(p, output_numel(p.shape), "avg_pool2d"); }
+void avg_pool2d(const AvgPool2dParams& p) { run_pool<AvgPoolForward>(p, output_numel(p.shape), "avg_pool2d"); }
 
 void avg_pool2d_backward(const AvgPool2dBackwardParams& p) {
-  launch<AvgPoolBackward>(p, input_numel(p.shape), "avg_pool2d backward");
+  run_pool<AvgPoolBackward>(p, input_numel(p.shape), "avg_pool2d backward");
 }
 
 void adaptive_avg_pool2d(const AdaptivePool2dParams& p) {
-  launch<AdaptiveAvgPoolForward>(p, output_numel(p.shape), "adaptive_avg_pool2d");
+  run_pool<AdaptiveAvgPoolForward>(p, output_numel(p.shape), "adaptive_avg_pool2d");
 }
 
 void adaptive_avg_pool2d_backward(const AdaptiveAvgPool2dBackwardParams& p) {
-  launch<AdaptiveAvgPoolBackward>(p, input_numel(p.shape), "adaptive_avg_pool2d backward");
+  run_pool<AdaptiveAvgPoolBackward>(p, input_numel(p.shape), "adaptive_avg_pool2d backward");
 }
 
 void adaptive_max_pool2d(const AdaptivePool2dParams& p) {
-  launch<AdaptiveMaxPoolForward>(p, output_numel(p.shape), "adaptive_max_pool2d");
+  run_pool<AdaptiveMaxPoolForward>(p, output_numel(p.shape), "adaptive_max_pool2d");
 }
 
 }  // namespace striate::kernels::cuda

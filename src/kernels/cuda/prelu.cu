@@ -74,11 +74,10 @@ void prelu(const PreluParams& p) {
     const int64_t n = shape.outer * shape.channels * shape.inner;
     if (n == 0) return;
     visit_index(shape, [&]<typename Index>() {
-      prelu_kernel<T, Index><<<grid_for(n), kThreads, 0, current_stream()>>>(
-          static_cast<const T*>(p.input), static_cast<const T*>(p.weight), static_cast<T*>(p.output),
-          static_cast<Index>(n), ChannelIndexer<Index>(shape));
+      launch("prelu", prelu_kernel<T, Index>, grid_for(n), kThreads, 0, static_cast<const T*>(p.input),
+             static_cast<const T*>(p.weight), static_cast<T*>(p.output), static_cast<Index>(n),
+             ChannelIndexer<Index>(shape));
     });
-    check_launch("prelu");
   });
 }
 
@@ -88,11 +87,10 @@ void prelu_backward(const PreluBackwardParams& p) {
     const int64_t n = shape.outer * shape.channels * shape.inner;
     if (p.grad_input && n > 0) {
       visit_index(shape, [&]<typename Index>() {
-        prelu_backward_input_kernel<T, Index><<<grid_for(n), kThreads, 0, current_stream()>>>(
-            static_cast<const T*>(p.grad_out), static_cast<const T*>(p.input), static_cast<const T*>(p.weight),
-            static_cast<T*>(p.grad_input), static_cast<Index>(n), ChannelIndexer<Index>(shape));
+        launch("prelu backward", prelu_backward_input_kernel<T, Index>, grid_for(n), kThreads, 0,
+               static_cast<const T*>(p.grad_out), static_cast<const T*>(p.input), static_cast<const T*>(p.weight),
+               static_cast<T*>(p.grad_input), static_cast<Index>(n), ChannelIndexer<Index>(shape));
       });
-      check_launch("prelu backward");
     }
     if (p.grad_weight) {
       WeightGradOp<T> op;

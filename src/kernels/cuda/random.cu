@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/cuda/launch.cuh"
 #include "kernels/random.h"
 
 namespace striate::kernels::cuda {
@@ -79,16 +80,14 @@ __global__ void fill_random_kernel(RandomParams p, int per_counter) {
 }
 
 template <typename Out>
-void launch(const RandomParams& p, int per_counter) {
+void fill(const RandomParams& p, int per_counter) {
   constexpr int kThreads = 256;
   const int64_t counters = (p.numel + per_counter - 1) / per_counter;
   // Enough blocks to fill the GPU several times over; the grid-stride loop covers the rest.
   const int64_t blocks = (counters + kThreads - 1) / kThreads;
   const unsigned grid = static_cast<unsigned>(blocks < 65536 ? blocks : 65536);
   // No stream API yet: the legacy default stream, ordered after earlier work.
-  fill_random_kernel<Out><<<grid, kThreads>>>(p, per_counter);
-  const cudaError_t err = cudaGetLastError();
-  STRIATE_CHECK(err == cudaSuccess, Error, "random: CUDA kernel launch failed: ", cudaGetErrorString(err));
+  launch_on(cudaStream_t{}, "random", fill_random_kernel<Out>, grid, kThreads, 0, p, per_counter);
 }
 
 }  // namespace
@@ -97,14 +96,14 @@ void random(const RandomParams& p) {
   if (p.numel == 0) return;
   const int per_counter = values_per_counter(p.dist, p.dtype, p.range);
   switch (p.dtype) {
-    case DType::Bool: return launch<bool>(p, per_counter);
-    case DType::U8: return launch<uint8_t>(p, per_counter);
-    case DType::I32: return launch<int32_t>(p, per_counter);
-    case DType::I64: return launch<int64_t>(p, per_counter);
-    case DType::F16: return launch<__half>(p, per_counter);
-    case DType::BF16: return launch<__nv_bfloat16>(p, per_counter);
-    case DType::F32: return launch<float>(p, per_counter);
-    case DType::F64: return launch<double>(p, per_counter);
+    case DType::Bool: return fill<bool>(p, per_counter);
+    case DType::U8: return fill<uint8_t>(p, per_counter);
+    case DType::I32: return fill<int32_t>(p, per_counter);
+    case DType::I64: return fill<int64_t>(p, per_counter);
+    case DType::F16: return fill<__half>(p, per_counter);
+    case DType::BF16: return fill<__nv_bfloat16>(p, per_counter);
+    case DType::F32: return fill<float>(p, per_counter);
+    case DType::F64: return fill<double>(p, per_counter);
   }
 }
 

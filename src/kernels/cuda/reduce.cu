@@ -126,7 +126,7 @@ template <typename T>
 __global__ void arg_rows_kernel(ArgReduceParams p) {
   using V = device_acc_t<T>;
   const T* in = static_cast<const T*>(p.in);
-  __shared__ alignas(8) unsigned char value_buffer[32 * 8];
+  alignas(8) __shared__ unsigned char value_buffer[32 * 8];
   __shared__ int64_t index_buffer[32];
   V* warp_values = reinterpret_cast<V*>(value_buffer);
   for (int64_t o = blockIdx.x; o < p.shape.outer; o += gridDim.x) {
@@ -195,18 +195,23 @@ void reduce(const ReduceParams& p) {
     const T* in = static_cast<const T*>(p.in);
     if (p.op == ReduceOp::Sum) {
       auto* out = static_cast<sum_out_t<T>*>(p.out);
-      if (rows) sum_rows_kernel<T><<<row_grid(s.outer), kThreads, 0, stream>>>(in, out, s, p.scale);
-      else sum_columns_kernel<T><<<grid_for(s.outer * s.inner), kThreads, 0, stream>>>(in, out, s, p.scale);
+      if (rows)
+        launch_on(stream, "reduce", sum_rows_kernel<T>, row_grid(s.outer), kThreads, 0, in, out, s, p.scale);
+      else
+        launch_on(stream, "reduce", sum_columns_kernel<T>, grid_for(s.outer * s.inner), kThreads, 0, in, out, s,
+                  p.scale);
     } else if constexpr (std::is_floating_point_v<device_acc_t<T>>) {
       const double divisor = static_cast<double>(s.reduce - p.correction > 0 ? s.reduce - p.correction : 0);
       auto* out = static_cast<T*>(p.out);
-      if (rows) var_rows_kernel<T><<<row_grid(s.outer), kThreads, 0, stream>>>(in, out, s, divisor);
-      else var_columns_kernel<T><<<grid_for(s.outer * s.inner), kThreads, 0, stream>>>(in, out, s, divisor);
+      if (rows)
+        launch_on(stream, "reduce", var_rows_kernel<T>, row_grid(s.outer), kThreads, 0, in, out, s, divisor);
+      else
+        launch_on(stream, "reduce", var_columns_kernel<T>, grid_for(s.outer * s.inner), kThreads, 0, in, out, s,
+                  divisor);
     } else {
       throw DTypeError(::striate::detail::concat("var: expected a floating-point tensor, got ", dtype_name(p.dtype)));
     }
   });
-  check_launch("reduce");
 }
 
 void arg_reduce(const ArgReduceParams& p) {
@@ -214,10 +219,11 @@ void arg_reduce(const ArgReduceParams& p) {
   if (s.outer * s.inner == 0) return;
   const cudaStream_t stream = current_stream();
   visit_device_dtype(p.dtype, [&]<typename T>() {
-    if (s.inner == 1) arg_rows_kernel<T><<<row_grid(s.outer), kThreads, 0, stream>>>(p);
-    else arg_columns_kernel<T><<<grid_for(s.outer * s.inner), kThreads, 0, stream>>>(p);
+    if (s.inner == 1)
+      launch_on(stream, "arg_reduce", arg_rows_kernel<T>, row_grid(s.outer), kThreads, 0, p);
+    else
+      launch_on(stream, "arg_reduce", arg_columns_kernel<T>, grid_for(s.outer * s.inner), kThreads, 0, p);
   });
-  check_launch("arg_reduce");
 }
 
 }  // namespace striate::kernels::cuda

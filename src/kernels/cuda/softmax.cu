@@ -52,7 +52,7 @@ __global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t n, b
 
 template <typename T>
 __global__ void softmax_columns_kernel(const T* x, T* y, SoftmaxShape s, int split, bool log_out) {
-  __shared__ alignas(8) unsigned char buffer[kThreads * sizeof(double)];
+  alignas(8) __shared__ unsigned char buffer[kThreads * sizeof(double)];
   T* shared = reinterpret_cast<T*>(buffer);
   const ColumnTile tile(split);
   const int64_t columns = s.outer * s.inner;
@@ -106,7 +106,7 @@ __global__ void softmax_backward_rows_kernel(const T* g, const T* y, T* gi, int6
 template <typename T>
 __global__ void softmax_backward_columns_kernel(const T* g, const T* y, T* gi, SoftmaxShape s, int split,
                                                 bool log_out) {
-  __shared__ alignas(8) unsigned char buffer[kThreads * sizeof(double)];
+  alignas(8) __shared__ unsigned char buffer[kThreads * sizeof(double)];
   T* shared = reinterpret_cast<T*>(buffer);
   const ColumnTile tile(split);
   const int64_t columns = s.outer * s.inner;
@@ -142,19 +142,18 @@ void softmax(const SoftmaxParams& p) {
     T* y = static_cast<T*>(p.output);
     if (s.inner == 1 && s.dim <= kWarpRowLimit) {
       const int64_t rows_per_block = kThreads / 32;
-      softmax_rows_kernel<T, true><<<capped_grid((s.outer + rows_per_block - 1) / rows_per_block), kThreads, 0,
-                                     stream>>>(x, y, s.outer, s.dim, p.log);
+      launch_on(stream, "softmax", softmax_rows_kernel<T, true>,
+                capped_grid((s.outer + rows_per_block - 1) / rows_per_block), kThreads, 0, x, y, s.outer, s.dim, p.log);
     } else if (s.inner == 1) {
-      softmax_rows_kernel<T, false><<<capped_grid(s.outer), kBlockRowThreads, 0, stream>>>(x, y, s.outer, s.dim,
-                                                                                          p.log);
+      launch_on(stream, "softmax", softmax_rows_kernel<T, false>, capped_grid(s.outer), kBlockRowThreads, 0, x, y,
+                s.outer, s.dim, p.log);
     } else {
       const int split = column_split(s.outer * s.inner, s.dim);
       const int64_t width = kThreads / split;
-      softmax_columns_kernel<T><<<capped_grid((s.outer * s.inner + width - 1) / width), kThreads, 0, stream>>>(
-          x, y, s, split, p.log);
+      launch_on(stream, "softmax", softmax_columns_kernel<T>, capped_grid((s.outer * s.inner + width - 1) / width),
+                kThreads, 0, x, y, s, split, p.log);
     }
   });
-  check_launch("softmax");
 }
 
 void softmax_backward(const SoftmaxBackwardParams& p) {
@@ -167,19 +166,19 @@ void softmax_backward(const SoftmaxBackwardParams& p) {
     T* gi = static_cast<T*>(p.grad_input);
     if (s.inner == 1 && s.dim <= kWarpRowLimit) {
       const int64_t rows_per_block = kThreads / 32;
-      softmax_backward_rows_kernel<T, true><<<capped_grid((s.outer + rows_per_block - 1) / rows_per_block),
-                                              kThreads, 0, stream>>>(g, y, gi, s.outer, s.dim, p.log);
+      launch_on(stream, "softmax backward", softmax_backward_rows_kernel<T, true>,
+                capped_grid((s.outer + rows_per_block - 1) / rows_per_block), kThreads, 0, g, y, gi, s.outer, s.dim,
+                p.log);
     } else if (s.inner == 1) {
-      softmax_backward_rows_kernel<T, false><<<capped_grid(s.outer), kBlockRowThreads, 0, stream>>>(
-          g, y, gi, s.outer, s.dim, p.log);
+      launch_on(stream, "softmax backward", softmax_backward_rows_kernel<T, false>, capped_grid(s.outer),
+                kBlockRowThreads, 0, g, y, gi, s.outer, s.dim, p.log);
     } else {
       const int split = column_split(s.outer * s.inner, s.dim);
       const int64_t width = kThreads / split;
-      softmax_backward_columns_kernel<T><<<capped_grid((s.outer * s.inner + width - 1) / width), kThreads, 0,
-                                           stream>>>(g, y, gi, s, split, p.log);
+      launch_on(stream, "softmax backward", softmax_backward_columns_kernel<T>,
+                capped_grid((s.outer * s.inner + width - 1) / width), kThreads, 0, g, y, gi, s, split, p.log);
     }
   });
-  check_launch("softmax backward");
 }
 
 }  // namespace striate::kernels::cuda

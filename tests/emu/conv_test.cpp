@@ -1,0 +1,189 @@
+// The CUDA convolutions (src/kernels/cuda/conv*.cu) run by the emulator
+// against the CPU kernels: the direct kernels, the implicit GEMMs and the
+// dispatcher, each pass on its own (forward, grad input, grad weight + bias),
+// f32 and f64. The small cases cover the geometry (odd sizes, batch 1,
+// rectangular kernels, strides 2 and 3, padding, dilation, groups,
+// depthwise, 1x1, bias or none); the larger ones make the implicit GEMM use
+// several tiles in M, N and K and the grad weight split K across blocks.
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "compare.h"
+#include "kernels/conv.h"
+
+namespace striate::emu_test {
+namespace {
+
+struct Case {
+  const char* name;
+  int64_t batch, channels, height, width;
+  int64_t out_channels, kernel_h, kernel_w;
+  int64_t stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0, dilation_h = 1, dilation_w = 1, groups = 1;
+  bool bias = true;
+  int64_t extra_bottom = 0;  // padding below/right beyond pad_h/pad_w (the "same" padding of an even kernel)
+};
+
+kernels::ConvParams params_of(const Case& c, DType dtype) {
+  kernels::ConvParams p{};
+  p.dtype = dtype;
+  p.batch = c.batch;
+  p.channels = c.channels;
+  p.height = c.height;
+  p.width = c.width;
+  p.out_channels = c.out_channels;
+  p.kernel_h = c.kernel_h;
+  p.kernel_w = c.kernel_w;
+  p.stride_h = c.stride_h;
+  p.stride_w = c.stride_w;
+  p.dilation_h = c.dilation_h;
+  p.dilation_w = c.dilation_w;
+  p.pad_top = c.pad_h;
+  p.pad_left = c.pad_w;
+  p.groups = c.groups;
+  p.out_h = (c.height + 2 * c.pad_h + c.extra_bottom - c.dilation_h * (c.kernel_h - 1) - 1) / c.stride_h + 1;
+  p.out_w = (c.width + 2 * c.pad_w + c.extra_bottom - c.dilation_w * (c.kernel_w - 1) - 1) / c.stride_w + 1;
+  return p;
+}
+
+// The four results of one convolution, in f64.
+struct Results {
+  std::vector<double> y, gx, gw, gb;
+};
+
+template <typename T>
+struct Tensors {
+  std::vector<T> x, w, b, gy;
+};
+
+template <typename T>
+Results cpu_reference(const kernels::ConvParams& p, const Tensors<T>& t, bool bias, bool magnitudes) {
+  kernels::ConvParams p64 = p;
+  p64.dtype = DType::F64;
+  const auto prep = [&](const std::vector<T>& v) { return magnitudes ? abs_f64(v) : to_f64(v); };
+  const std::vector<double> x = prep(t.x), w = prep(t.w), b = prep(t.b), gy = prep(t.gy);
+  Results r{std::vector<double>(t.gy.size()), std::vector<double>(t.x.size()), std::vector<double>(t.w.size()),
+            std::vector<double>(t.b.size())};
+  kernels::cpu::conv2d_forward(p64, x.data(), w.data(), bias ? b.data() : nullptr, r.y.data());
+  kernels::cpu::conv2d_grad_input(p64, w.data(), gy.data(), r.gx.data());
+  kernels::cpu::conv2d_grad_weight(p64, x.data(), gy.data(), r.gw.data(), bias ? r.gb.data() : nullptr);
+  return r;
+}
+
+using ForwardFn = decltype(&kernels::cuda::conv2d_forward);
+using GradInputFn = decltype(&kernels::cuda::conv2d_grad_input);
+using GradWeightFn = decltype(&kernels::cuda::conv2d_grad_weight);
+
+struct Kernels {
+  const char* name;
+  ForwardFn forward;
+  GradInputFn grad_input;
+  GradWeightFn grad_weight;
+};
+
+const Kernels kDirect{"direct", &kernels::cuda::conv2d_forward_direct, &kernels::cuda::conv2d_grad_input_direct,
+                      &kernels::cuda::conv2d_grad_weight_direct};
+const Kernels kImplicitGemm{"implicit GEMM", &kernels::cuda::conv2d_forward_implicit_gemm,
+                            &kernels::cuda::conv2d_grad_input_implicit_gemm,
+                            &kernels::cuda::conv2d_grad_weight_implicit_gemm};
+const Kernels kDispatch{"dispatcher", &kernels::cuda::conv2d_forward, &kernels::cuda::conv2d_grad_input,
+                        &kernels::cuda::conv2d_grad_weight};
+
+template <typename T>
+void expect_kernels_match(const Case& c, const Kernels& k) {
+  const DType dtype = std::is_same_v<T, float> ? DType::F32 : DType::F64;
+  const kernels::ConvParams p = params_of(c, dtype);
+  const int64_t cg = c.channels / c.groups, og = c.out_channels / c.groups, taps = c.kernel_h * c.kernel_w;
+  Tensors<T> t;
+  t.x = random_values<T>(c.batch * c.channels * c.height * c.width, 1);
+  t.w = random_values<T>(c.out_channels * cg * taps, 2);
+  t.b = random_values<T>(c.out_channels, 3);
+  t.gy = random_values<T>(c.batch * c.out_channels * p.out_h * p.out_w, 4);
+  const Results want = cpu_reference(p, t, c.bias, false), size = cpu_reference(p, t, c.bias, true);
+
+  std::vector<T> y = poisoned<T>(t.gy.size()), gx = poisoned<T>(t.x.size()), gw = poisoned<T>(t.w.size()),
+                 gb = poisoned<T>(t.b.size());
+  k.forward(p, t.x.data(), t.w.data(), c.bias ? t.b.data() : nullptr, y.data());
+  k.grad_input(p, t.w.data(), t.gy.data(), gx.data());
+  k.grad_weight(p, t.x.data(), t.gy.data(), gw.data(), c.bias ? gb.data() : nullptr);
+
+  const std::string where = std::string(c.name) + ", " + (dtype == DType::F32 ? "f32" : "f64") + ", " + k.name;
+  const int64_t pixels = c.batch * p.out_h * p.out_w;
+  expect_close(y, want.y, size.y, cg * taps + 1, where + ": output");
+  expect_close(gx, want.gx, size.gx, og * taps, where + ": grad input");
+  expect_close(gw, want.gw, size.gw, pixels, where + ": grad weight");
+  if (c.bias) expect_close(gb, want.gb, size.gb, pixels, where + ": grad bias");
+  else EXPECT_TRUE(std::isnan(gb[0])) << where << ": grad bias written though not asked for";
+}
+
+// Small: the geometry, for every kernel family.
+const std::vector<Case> kSmallCases = {
+    {"plain 3x3 pad 1", 2, 3, 7, 7, 4, 3, 3, 1, 1, 1, 1},
+    {"batch 1, stride 2", 1, 3, 7, 8, 2, 3, 3, 2, 2},
+    {"rectangular kernel, stride 3x1", 2, 2, 9, 6, 3, 2, 3, 3, 1, 1, 0},
+    {"dilation 2", 1, 2, 8, 9, 2, 3, 3, 1, 1, 2, 1, 2, 2},
+    {"groups 2", 2, 4, 6, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2},
+    {"depthwise", 2, 8, 9, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 8},
+    {"1x1 no bias", 2, 5, 4, 3, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, false},
+    {"even kernel, extra bottom padding", 1, 2, 6, 6, 2, 4, 4, 1, 1, 1, 1, 1, 1, 1, true, 1},
+    {"5x5 odd plane, stride 2 pad 2", 2, 2, 11, 13, 3, 5, 5, 2, 2, 2, 2},
+};
+
+// Larger: several tiles of the implicit GEMM (f32 128x128x8, f64 64x64x8)
+// in M, N and K, channel groups in blockIdx.z, and split K in grad weight.
+const std::vector<Case> kGemmCases = {
+    // forward M=132 N=144 K=390; grad input M=130 N=144 K=396; grad weight M=132 N=390 K=144.
+    {"130 -> 132, 1x3 pad 0x1", 3, 130, 6, 8, 132, 1, 3, 1, 1, 0, 1},
+    // grad weight K = 4*13*13 = 676 in 3 slices of 232, the last one short.
+    {"12 -> 40, split K", 4, 12, 15, 15, 40, 3, 3},
+    {"groups 2 of 32, dilation 2, no bias", 2, 64, 9, 8, 72, 3, 3, 1, 1, 2, 2, 2, 2, 2, false},
+    {"7x7 stride 2 pad 3, odd plane", 2, 3, 17, 19, 12, 7, 7, 2, 2, 3, 3},
+};
+
+struct Param {
+  const Case* c;
+  const Kernels* k;
+  bool f64;
+};
+
+void PrintTo(const Param& p, std::ostream* os) {
+  *os << p.k->name << ", " << p.c->name << (p.f64 ? ", f64" : ", f32");
+}
+
+std::string param_name(const testing::TestParamInfo<Param>& info) {
+  std::string s = std::string(info.param.k->name) + "_" + info.param.c->name + (info.param.f64 ? "_f64" : "_f32");
+  for (char& ch : s)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return s + "_" + std::to_string(info.index);
+}
+
+std::vector<Param> params() {
+  std::vector<Param> all;
+  for (bool f64 : {false, true}) {
+    for (const Case& c : kSmallCases)
+      for (const Kernels* k : {&kDirect, &kImplicitGemm}) all.push_back({&c, k, f64});
+    // The direct grad weight runs a block per weight element: too slow to
+    // emulate at these sizes.
+    for (const Case& c : kGemmCases) all.push_back({&c, &kImplicitGemm, f64});
+    // The dispatcher once down each of its paths: few channels (direct),
+    // and 32 channels per group each way (implicit GEMM).
+    all.push_back({&kSmallCases[0], &kDispatch, f64});
+    all.push_back({&kGemmCases[2], &kDispatch, f64});
+  }
+  return all;
+}
+
+class EmulatedConv : public testing::TestWithParam<Param> {};
+
+TEST_P(EmulatedConv, MatchesTheCpu) {
+  const Param& p = GetParam();
+  if (p.f64) expect_kernels_match<double>(*p.c, *p.k);
+  else expect_kernels_match<float>(*p.c, *p.k);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, EmulatedConv, testing::ValuesIn(params()), param_name);
+
+}  // namespace
+}  // namespace striate::emu_test
