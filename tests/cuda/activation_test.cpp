@@ -86,22 +86,6 @@ const std::tuple<const char*, ActivationFn, InPlaceFn> kExactActivations[] = {
     {"hardtanh", [](const Tensor& x) { return hardtanh(x, -0.5, 1.5); }, [](Tensor& x) { hardtanh_(x, -0.5, 1.5); }},
 };
 
-// Equal bit for bit (the sign of zero included), NaN where the CPU has NaN.
-void expect_same_bits(const Tensor& gpu, const Tensor& cpu, const std::string& what) {
-  SCOPED_TRACE(what);
-  ASSERT_EQ(gpu.sizes(), cpu.sizes());
-  ASSERT_EQ(gpu.dtype(), cpu.dtype());
-  const auto gv = gpu.cpu().to(kDouble).contiguous().flatten().to_vector<double>();
-  const auto cv = cpu.to(kDouble).contiguous().flatten().to_vector<double>();
-  int64_t bad = 0;
-  for (size_t i = 0; i < cv.size(); ++i) {
-    const bool ok = std::isnan(cv[i]) ? std::isnan(gv[i])
-                                      : std::bit_cast<uint64_t>(gv[i]) == std::bit_cast<uint64_t>(cv[i]);
-    if (!ok && bad++ < 5) ADD_FAILURE() << "element " << i << ": gpu " << gv[i] << ", cpu " << cv[i];
-  }
-  EXPECT_EQ(bad, 0) << bad << " of " << cv.size() << " elements differ";
-}
-
 TEST(CudaActivation, VectorPathAndItsFallbackMatchTheCpuExactly) {
   STRIATE_REQUIRE_GPU();
   KernelBackendGuard native(OpFamily::Activation, KernelBackend::Native);
@@ -121,19 +105,19 @@ TEST(CudaActivation, VectorPathAndItsFallbackMatchTheCpuExactly) {
         const Tensor g = randn({n}, TensorOptions(dtype), &gen);
         for (const auto& [name, f, f_] : kExactActivations) {
           const std::string what = ::striate::detail::concat(name, " ", dtype_name(dtype), " n=", n, " offset ", offset);
-          expect_same_bits(f(base_gpu.narrow(0, offset, n)), f(base.narrow(0, offset, n)), what);
+          testing::expect_same_bits(f(base_gpu.narrow(0, offset, n)), f(base.narrow(0, offset, n)), what);
           // In place: the view is the output too; the rest of the base must keep its values.
           Tensor cpu_copy = base.clone(), gpu_copy = base_gpu.clone();
           Tensor cpu_view = cpu_copy.narrow(0, offset, n), gpu_view = gpu_copy.narrow(0, offset, n);
           f_(cpu_view);
           f_(gpu_view);
-          expect_same_bits(gpu_copy, cpu_copy, what + " in place");
+          testing::expect_same_bits(gpu_copy, cpu_copy, what + " in place");
           // Backward: grad_out contiguous and aligned, the saved input the view.
           Tensor x_cpu = base.narrow(0, offset, n).detach().requires_grad_();
           Tensor x_gpu = base_gpu.narrow(0, offset, n).detach().requires_grad_();
           f(x_cpu).backward(g);
           f(x_gpu).backward(g.to(kGpu));
-          expect_same_bits(x_gpu.grad(), x_cpu.grad(), what + " grad");
+          testing::expect_same_bits(x_gpu.grad(), x_cpu.grad(), what + " grad");
         }
       }
 }

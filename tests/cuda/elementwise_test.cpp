@@ -148,25 +148,6 @@ TEST(CudaElementwise, InPlaceOpsWriteOnlyTheirView) {
 // whose arithmetic is exact IEEE on either (no library exp, log or pow, no
 // alpha that could fuse into an FMA).
 
-// Expects the same values bit for bit, the sign of zero included; NaNs need
-// only be NaN in the same places, as the GPU does not keep NaN payloads.
-void expect_same_bits(const Tensor& gpu, const Tensor& cpu, const std::string& what) {
-  SCOPED_TRACE(what);
-  ASSERT_EQ(gpu.sizes(), cpu.sizes());
-  ASSERT_EQ(gpu.dtype(), cpu.dtype());
-  const Tensor g = gpu.cpu().contiguous(), c = cpu.contiguous();
-  if (std::memcmp(g.data_ptr(), c.data_ptr(), c.nbytes()) == 0) return;
-  // Exact in double for every dtype here (the integers are small).
-  const auto gv = g.to(kDouble).flatten().to_vector<double>(), cv = c.to(kDouble).flatten().to_vector<double>();
-  int64_t bad = 0;
-  for (size_t i = 0; i < cv.size(); ++i) {
-    const bool ok = std::isnan(cv[i]) ? std::isnan(gv[i])
-                                      : std::bit_cast<uint64_t>(gv[i]) == std::bit_cast<uint64_t>(cv[i]);
-    if (!ok && bad++ < 5) ADD_FAILURE() << "element " << i << ": gpu " << gv[i] << ", cpu " << cv[i];
-  }
-  EXPECT_EQ(bad, 0) << bad << " of " << cv.size() << " elements differ";
-}
-
 // How a test operand is cut from its base tensor (the same on both devices),
 // so a GPU view has the CPU view's offset and strides.
 struct Cut {
@@ -220,7 +201,7 @@ void compare_exactly(const std::string& what, const BinaryFn& op, const Tensor& 
     EXPECT_THROW(on_gpu(), DTypeError) << what;
     return;
   }
-  expect_same_bits(on_gpu(), expected, what);
+  testing::expect_same_bits(on_gpu(), expected, what);
 }
 
 TEST(CudaElementwise, VectorPathAndItsFallbacksMatchTheCpuExactly) {
@@ -251,7 +232,7 @@ TEST(CudaElementwise, InPlaceVectorPathWritesOnlyItsView) {
         const Tensor b = operand(dtype, {n}, false, false, 4);
         cut->view(cpu, n).add_(b);
         cut->view(gpu, n).add_(b.to(kGpu));
-        expect_same_bits(gpu, cpu, ::striate::detail::concat("add_ ", dtype_name(dtype), " n=", n, " ", cut->name));
+        testing::expect_same_bits(gpu, cpu, ::striate::detail::concat("add_ ", dtype_name(dtype), " n=", n, " ", cut->name));
       }
 }
 
@@ -265,11 +246,11 @@ TEST(CudaElementwise, WhereConditionTakesEitherPath) {
         const Tensor condition = operand(kBool, {n + cut->extra}, false, false, 5);
         const Tensor a = operand(dtype, {n}, false, true, 6), b = operand(dtype, {n}, false, true, 7);
         const std::string what = ::striate::detail::concat("where ", dtype_name(dtype), " n=", n, " condition ", cut->name);
-        expect_same_bits(where(cut->view(condition.to(kGpu), n), a.to(kGpu), b.to(kGpu)),
+        testing::expect_same_bits(where(cut->view(condition.to(kGpu), n), a.to(kGpu), b.to(kGpu)),
                          where(cut->view(condition, n), a, b), what);
         // A condition broadcast along a leading dim: strided, the old path.
         const Tensor rows_a = operand(dtype, {3, n}, false, true, 8);
-        expect_same_bits(where(cut->view(condition.to(kGpu), n), rows_a.to(kGpu), b.to(kGpu)),
+        testing::expect_same_bits(where(cut->view(condition.to(kGpu), n), rows_a.to(kGpu), b.to(kGpu)),
                          where(cut->view(condition, n), rows_a, b), what + " broadcast");
       }
 }
@@ -297,8 +278,8 @@ TEST(CudaElementwise, VectorPathCoversMoreThanOneGrid) {
   Generator gen(11);
   const Tensor a = rand({n}, TensorOptions(kFloat), &gen) - 0.5, b = rand({n}, TensorOptions(kFloat), &gen) - 0.5;
   const Tensor ga = a.to(kGpu), gb = b.to(kGpu);
-  expect_same_bits(ga + gb, a + b, "add f32, large");
-  expect_same_bits(ga.gt(gb), a.gt(b), "gt f32 to bool, large");
+  testing::expect_same_bits(ga + gb, a + b, "add f32, large");
+  testing::expect_same_bits(ga.gt(gb), a.gt(b), "gt f32 to bool, large");
 }
 
 TEST(CudaElementwise, MixingDevicesIsAClearError) {
