@@ -7,7 +7,7 @@
 #   3. the end-to-end benchmarks, when benchmarks/e2e_gpu.sh exists.
 # Each part's time and exit status go to OUT_DIR/run-summary.txt.
 #
-#   benchmarks/run.sh BUILD_DIR OUT_DIR [--suite NAME]... [--quick | --full]
+#   benchmarks/run.sh BUILD_DIR OUT_DIR [--suite NAME]... [--quick | --full] [--layout nchw|nhwc|both]
 #
 # BUILD_DIR is a CUDA build configured with -DSTRIATE_BUILD_BENCHMARKS=ON
 # (scripts/gpu-check.sh does both, then calls this). Further arguments go to

@@ -1,5 +1,6 @@
 // The convolution suites: each case's three passes, native against cuDNN,
-// called at the kernel level (kernels/conv.h) on rotated NCHW f32 buffers.
+// called at the kernel level (kernels/conv.h) on rotated f32 buffers, NCHW
+// and NHWC (channels last: NHWC tensors, OHWI weights).
 #include <cstdio>
 
 #include "benches.h"
@@ -33,16 +34,17 @@ struct ConvBuffers {
 
   ConvBuffers(const ConvParams& p, int64_t copies, Generator& gen) {
     const TensorOptions gpu = TensorOptions(kFloat).device(Device::cuda(cuda::current_device()));
+    const MemoryFormat layout = p.channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
     const Shape xs{p.batch, p.channels, p.height, p.width};
     const Shape ws{p.out_channels, p.channels / p.groups, p.kernel_h, p.kernel_w};
     const Shape ys{p.batch, p.out_channels, p.out_h, p.out_w};
     for (int64_t i = 0; i < copies; ++i) {
-      x.push_back(randn(xs, gpu, &gen));
-      w.push_back(randn(ws, gpu, &gen));
-      gy.push_back(randn(ys, gpu, &gen));
-      y.push_back(empty(ys, gpu));
-      gx.push_back(empty(xs, gpu));
-      gw.push_back(empty(ws, gpu));
+      x.push_back(randn(xs, gpu, &gen).contiguous(layout));
+      w.push_back(randn(ws, gpu, &gen).contiguous(layout));
+      gy.push_back(randn(ys, gpu, &gen).contiguous(layout));
+      y.push_back(empty(ys, gpu, layout));
+      gx.push_back(empty(xs, gpu, layout));
+      gw.push_back(empty(ws, gpu, layout));
     }
   }
 };
@@ -86,7 +88,7 @@ std::string brief(const Measurement& m) {
 std::vector<ConvResult> run_conv_suite(const std::string& suite, const BenchContext& ctx) {
   std::vector<ConvResult> results;
   Generator gen(42);
-  for (const ConvCase& c : conv_suite(suite, ctx.full)) {
+  for (const ConvCase& c : in_layouts(conv_suite(suite, ctx.full), ctx.nchw, ctx.nhwc)) {
     const ConvParams& p = c.params;
     const int64_t copies = rotation_copies(pass_bytes(p), ctx.l2_bytes);
     std::vector<ConvResult> rows;
@@ -101,8 +103,8 @@ std::vector<ConvResult> run_conv_suite(const std::string& suite, const BenchCont
         r.library.error = "cuDNN is not in this build";
 #endif
         const auto ratio = speed_ratio(r.native, r.library);
-        std::fprintf(stderr, "[%s] %-44s %-11s native %-12s cuDNN %-12s ratio %s\n", suite.c_str(), c.name.c_str(),
-                     pass_name(r.pass), brief(r.native).c_str(), brief(r.library).c_str(),
+        std::fprintf(stderr, "[%s] %-44s %s %-11s native %-12s cuDNN %-12s ratio %s\n", suite.c_str(),
+                     c.name.c_str(), layout_name(p), pass_name(r.pass), brief(r.native).c_str(), brief(r.library).c_str(),
                      ratio ? std::to_string(*ratio).substr(0, 5).c_str() : "-");
         if (!r.native.ok()) std::fprintf(stderr, "  native: %s\n", r.native.error.c_str());
         if (!r.library.ok()) std::fprintf(stderr, "  cuDNN: %s\n", r.library.error.c_str());

@@ -73,6 +73,7 @@ Json conv(const ConvResult& r, double peak) {
   return Json::object({{"suite", text(r.c.suite)},
                        {"case", text(r.c.name)},
                        {"shape", text(conv_shape(r.c.params))},
+                       {"layout", text(layout_name(r.c.params))},
                        {"pass", text(pass_name(r.pass))},
                        {"gflop", number(flops / 1e9)},
                        {"native", measurement(r.native)},
@@ -175,7 +176,7 @@ Json report_to_json(const Report& report) {
                       text("FLOPs of the pass over the median time; conv: 2*N*O*oH*oW*C/g*kH*kW, gemm: 2*m*n*k")},
                      {"memory", text("bytes of the least traffic the op needs (see each case's traffic) over the "
                                      "median time, as a fraction of the measured copy bandwidth")},
-                     {"layout", text("NCHW, f32; NHWC is not yet benchmarked")}})},
+                     {"layout", text("f32; NCHW, or NHWC: channels last for tensors and weights (OHWI)")}})},
       {"conv", Json::array(std::move(convs))},
       {"gemm", Json::array(std::move(gemms))},
       {"memory", Json::array(std::move(memories))},

@@ -59,28 +59,28 @@ void header(std::ostringstream& os, const Report& r) {
 void conv_tables(std::ostringstream& os, const Report& r) {
   if (r.conv.empty()) return;
   const double peak = r.device.peak_f32_flops;
-  os << "## Convolutions (NCHW, f32)\n\n"
+  os << "## Convolutions (f32)\n\n"
      << "ratio = cuDNN time / native time (medians): above 1, the native kernel is faster. Native is "
         "kernels::cuda::conv2d_* (its own dispatch), cuDNN is its best algorithm (found once, before timing). "
         "TFLOP/s count 2*N*O*oH*oW*(C/g)*kH*kW per pass; % peak is of the f32 non-tensor-core peak. "
-        "NHWC is not yet benchmarked.\n\n";
-  os << "| suite | case | shape | pass | native ms | cuDNN ms | ratio cuDNN/native (>1: native faster) | native "
+        "NHWC is channels last for both: NHWC tensors, OHWI weights.\n\n";
+  os << "| suite | case | shape | layout | pass | native ms | cuDNN ms | ratio cuDNN/native (>1: native faster) | native "
         "TFLOP/s | native % peak | cuDNN TFLOP/s | cuDNN % peak |\n"
-     << "|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n";
+     << "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|\n";
   for (const ConvResult& c : r.conv) {
     const double flops = conv_flops(c.c.params);
     const auto native = tflops(flops, c.native), library = tflops(flops, c.library);
     os << "| " << c.c.suite << " | " << markdown_cell(c.c.name) << " | " << conv_shape(c.c.params) << " | "
-       << pass_name(c.pass) << " | " << time_cell(c.native) << " | " << time_cell(c.library) << " | "
+       << layout_name(c.c.params) << " | " << pass_name(c.pass) << " | " << time_cell(c.native) << " | " << time_cell(c.library) << " | "
        << fixed(speed_ratio(c.native, c.library), 2) << " | " << fixed(native, 2) << " | "
        << percent(native, 1e12, peak) << " | " << fixed(library, 2) << " | " << percent(library, 1e12, peak)
        << " |\n";
   }
   os << "\nPer suite, over every pass (ratio cuDNN/native, >1: native faster; target: median >= 0.8 on resnet50 "
         "and vgg16, none below 0.5 without a reason):\n\n"
-     << "| suite | cases timed | median ratio | min ratio | below 0.5 |\n|---|--:|--:|--:|--:|\n";
+     << "| suite | layout | cases timed | median ratio | min ratio | below 0.5 |\n|---|---|--:|--:|--:|--:|\n";
   for (const RatioSummary& s : conv_ratio_summaries(r.conv))
-    os << "| " << s.suite << " | " << s.cases << " | " << (s.cases ? fixed(s.median, 2) : "-") << " | "
+    os << "| " << s.suite << " | " << s.layout << " | " << s.cases << " | " << (s.cases ? fixed(s.median, 2) : "-") << " | "
        << (s.cases ? fixed(s.min, 2) : "-") << " | " << s.below_half << " |\n";
   os << "\n";
 }

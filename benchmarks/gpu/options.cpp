@@ -42,6 +42,12 @@ Options parse_options(const std::vector<std::string>& args) {
       o.quick = true;
     } else if (a == "--full") {
       o.full = true;
+    } else if (a == "--layout") {
+      const std::string& l = value();
+      if (l != "nchw" && l != "nhwc" && l != "both")
+        throw ValueError("kernel bench: --layout takes nchw, nhwc or both, got '" + l + "'");
+      o.nchw = l != "nhwc";
+      o.nhwc = l != "nchw";
     } else if (a == "--out") {
       o.out_dir = value();
     } else if (a == "--commit") {
@@ -64,10 +70,11 @@ Options parse_options(const std::vector<std::string>& args) {
 std::string usage() {
   std::string names;
   for (const std::string& s : all_suite_names()) names += " " + s;
-  return "usage: striate_kernel_bench [--suite NAME[,NAME...]]... [--quick | --full] [--out DIR]\n"
-         "                            [--commit SHA] [--torch-overhead FILE] [--list]\n"
+  return "usage: striate_kernel_bench [--suite NAME[,NAME...]]... [--quick | --full] [--layout nchw|nhwc|both]\n"
+         "                            [--out DIR] [--commit SHA] [--torch-overhead FILE] [--list]\n"
          "  --suite   run only these (repeatable):" + names + ", conv (all convolution suites), all\n"
          "  --quick   fewer repetitions (a smoke run); --full: more, and ResNet-50 at batch 256 too\n"
+         "  --layout  the convolutions' memory layout: nchw, nhwc (NHWC tensors, OHWI weights) or both (default)\n"
          "  --out     folder for kernel_bench.json, kernel_bench.md and the ratio chart (default .)\n"
          "  --commit  the commit to record (default: the one given to CMake as STRIATE_GIT_COMMIT)\n"
          "  --torch-overhead  torch_overhead.py's JSON, merged into the framework-overhead result\n"

@@ -1,7 +1,7 @@
 // The harness's command line. Pure (tested on the CPU).
 //
-//   striate_kernel_bench [--suite NAME[,NAME...]]... [--quick | --full] [--out DIR]
-//                        [--commit SHA] [--torch-overhead FILE] [--list] [--help]
+//   striate_kernel_bench [--suite NAME[,NAME...]]... [--quick | --full] [--layout nchw|nhwc|both]
+//                        [--out DIR] [--commit SHA] [--torch-overhead FILE] [--list] [--help]
 #pragma once
 
 #include <string>
@@ -14,6 +14,7 @@ namespace striate::bench {
 struct Options {
   std::vector<std::string> suites;  // in run order, no repeats
   bool quick = false, full = false;
+  bool nchw = true, nhwc = true;  // the convolution layouts to time
   std::string out_dir = ".";
   std::string commit;          // empty: STRIATE_GIT_COMMIT from configure time, else "unknown"
   std::string torch_overhead;  // a JSON file written by torch_overhead.py

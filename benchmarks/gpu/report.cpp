@@ -69,9 +69,11 @@ std::vector<RatioSummary> conv_ratio_summaries(const std::vector<ConvResult>& re
   std::vector<RatioSummary> out;
   std::vector<std::vector<double>> ratios;
   for (const ConvResult& r : results) {
-    auto it = std::find_if(out.begin(), out.end(), [&](const RatioSummary& s) { return s.suite == r.c.suite; });
+    const std::string layout = layout_name(r.c.params);
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const RatioSummary& s) { return s.suite == r.c.suite && s.layout == layout; });
     if (it == out.end()) {
-      out.push_back({r.c.suite});
+      out.push_back({r.c.suite, layout});
       ratios.emplace_back();
       it = out.end() - 1;
     }

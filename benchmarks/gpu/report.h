@@ -127,10 +127,11 @@ std::string format_cudnn_version(int64_t version);
 int fp32_lanes_per_sm(int cc_major, int cc_minor);
 double peak_f32_flops(int sm_count, int clock_khz, int lanes_per_sm);
 
-// The convolution ratios of one suite (all passes), for the summaries:
-// median and minimum over the cases with both timings, and how many fell below 0.5.
+// The convolution ratios of one suite in one layout (all passes), for the
+// summaries: median and minimum over the cases with both timings, and how
+// many fell below 0.5.
 struct RatioSummary {
-  std::string suite;
+  std::string suite, layout;
   int64_t cases = 0, below_half = 0;
   double median = 0, min = 0;
 };

@@ -184,6 +184,20 @@ std::string conv_shape(const kernels::ConvParams& p) {
   return os.str();
 }
 
+const char* layout_name(const kernels::ConvParams& p) { return p.channels_last ? "NHWC" : "NCHW"; }
+
+std::vector<ConvCase> in_layouts(const std::vector<ConvCase>& cases, bool nchw, bool nhwc) {
+  std::vector<ConvCase> out;
+  for (bool channels_last : {false, true}) {
+    if (!(channels_last ? nhwc : nchw)) continue;
+    for (ConvCase c : cases) {
+      c.params.channels_last = channels_last;
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> conv_suite_names() { return {"lenet5", "alexnet", "vgg16", "resnet50", "depthwise"}; }
 
 std::vector<ConvCase> conv_suite(const std::string& name, bool full) {

@@ -37,6 +37,10 @@ double conv_flops(const kernels::ConvParams& p);
 
 // "32x256x56x56 * 64x256x1x1 /1 p0" : input, weight, stride and padding.
 std::string conv_shape(const kernels::ConvParams& p);
+// "NCHW" or "NHWC" (p.channels_last: NHWC tensors, OHWI weights).
+const char* layout_name(const kernels::ConvParams& p);
+// The case in both layouts: NCHW first, then NHWC.
+std::vector<ConvCase> in_layouts(const std::vector<ConvCase>& cases, bool nchw, bool nhwc);
 
 // lenet5 (batch 64, 28x28 as Fashion-MNIST), alexnet, vgg16 (every distinct
 // 3x3 layer), resnet50 (every distinct convolution), depthwise (MobileNetV2's

@@ -17,10 +17,13 @@
 
 namespace striate::kernels {
 
-// One convolution. Tensors are contiguous NCHW of `dtype` (f32 or f64):
-// input [batch, channels, height, width], weight [out_channels,
-// channels / groups, kernel_h, kernel_w], output [batch, out_channels,
-// out_h, out_w]. The bottom/right padding is implied by out_h/out_w.
+// One convolution. Tensors are dense, of `dtype` (f32 or f64), with the
+// logical shapes input [batch, channels, height, width], weight
+// [out_channels, channels / groups, kernel_h, kernel_w], output [batch,
+// out_channels, out_h, out_w]; gradients are laid out as their tensors. In
+// memory they are NCHW (and OIHW), or with `channels_last` NHWC (and OHWI),
+// as cuDNN's and PyTorch's channels-last tensors are. The bottom/right
+// padding is implied by out_h/out_w.
 struct ConvParams {
   DType dtype;
   int64_t batch, channels, height, width;
@@ -30,6 +33,7 @@ struct ConvParams {
   int64_t pad_top, pad_left;
   int64_t out_h, out_w;
   int64_t groups;
+  bool channels_last = false;
 };
 
 // output = conv(input, weight) + bias (bias may be null).
@@ -78,7 +82,7 @@ void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad
                         void* grad_bias);
 }  // namespace cpu
 
-// Hand-written CUDA convolutions (NCHW, f32/f64). The unsuffixed functions
+// Hand-written CUDA convolutions (NCHW or NHWC, f32/f64). The unsuffixed functions
 // pick a kernel for the problem: direct (a thread per output element, or a
 // block per weight element; for few channels and depthwise layers) or an
 // implicit GEMM (the rest). The suffixed ones are each kernel on its own, for
@@ -103,7 +107,7 @@ void conv2d_grad_weight_implicit_gemm(const ConvParams& p, const void* input, co
 void conv2d_grad_bias(const ConvParams& p, const void* grad_output, void* grad_bias);
 }  // namespace cuda
 
-// cuDNN convolutions (NCHW, f32/f64), algorithms found once per shape.
+// cuDNN convolutions (NCHW or NHWC, f32/f64), algorithms found once per shape.
 namespace cudnn {
 void conv2d_forward(const ConvParams& p, const void* input, const void* weight, const void* bias, void* output);
 void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input);

@@ -88,6 +88,19 @@ TEST(BenchReport, RatioSummariesPerSuite) {
   EXPECT_EQ(s[1].cases, 0);
 }
 
+TEST(BenchReport, RatioSummariesKeepTheLayoutsApart) {
+  const ConvCase nchw{"resnet50", "a", conv_params(1, 1, 4, 1, 1, 1, 0)};
+  const ConvCase nhwc = in_layouts({nchw}, false, true)[0];
+  const std::vector<RatioSummary> s = conv_ratio_summaries(
+      {{nchw, ConvPass::Forward, timed(1), timed(2)}, {nhwc, ConvPass::Forward, timed(2), timed(1)}});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].layout, "NCHW");
+  EXPECT_DOUBLE_EQ(s[0].median, 2);
+  EXPECT_EQ(s[1].suite, "resnet50");
+  EXPECT_EQ(s[1].layout, "NHWC");
+  EXPECT_DOUBLE_EQ(s[1].median, 0.5);
+}
+
 TEST(BenchReport, FailuresLeaveOutLibrariesMissingFromTheBuild) {
   Report r;
   const ConvCase c{"lenet5", "c", conv_params(1, 1, 4, 1, 1, 1, 0)};
@@ -148,6 +161,12 @@ TEST(BenchOptions, SuitesInOrderWithoutRepeats) {
   EXPECT_TRUE(parse_options({"--full"}).full);
   EXPECT_TRUE(parse_options({"--list"}).list);
   EXPECT_TRUE(parse_options({"-h"}).help);
+  const Options both = parse_options({});
+  EXPECT_TRUE(both.nchw && both.nhwc);
+  const Options nhwc = parse_options({"--layout", "nhwc"});
+  EXPECT_TRUE(!nhwc.nchw && nhwc.nhwc);
+  const Options nchw = parse_options({"--layout", "nchw"});
+  EXPECT_TRUE(nchw.nchw && !nchw.nhwc);
 }
 
 TEST(BenchOptions, BadArgumentsSayWhatWasExpected) {
@@ -160,6 +179,7 @@ TEST(BenchOptions, BadArgumentsSayWhatWasExpected) {
   EXPECT_THROW(parse_options({"--out"}), ValueError);
   EXPECT_THROW(parse_options({"--fast"}), ValueError);
   EXPECT_THROW(parse_options({"--quick", "--full"}), ValueError);
+  EXPECT_THROW(parse_options({"--layout", "chw"}), ValueError);
   EXPECT_NE(usage().find("--suite"), std::string::npos);
 }
 

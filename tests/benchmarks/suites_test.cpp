@@ -128,6 +128,20 @@ TEST(BenchSuites, NamesAndSelection) {
   EXPECT_STREQ(pass_tag(ConvPass::GradInput), "dgrad");
 }
 
+TEST(BenchSuites, LayoutsRepeatEverySuiteNchwThenNhwc) {
+  const std::vector<ConvCase> cases = conv_suite("lenet5");
+  const std::vector<ConvCase> both = in_layouts(cases, true, true);
+  ASSERT_EQ(both.size(), 2 * cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_STREQ(layout_name(both[i].params), "NCHW");
+    EXPECT_STREQ(layout_name(both[cases.size() + i].params), "NHWC");
+    EXPECT_EQ(both[cases.size() + i].name, cases[i].name);
+    EXPECT_EQ(conv_shape(both[cases.size() + i].params), conv_shape(cases[i].params));
+  }
+  EXPECT_EQ(in_layouts(cases, false, true).size(), cases.size());
+  EXPECT_TRUE(in_layouts(cases, false, false).empty());
+}
+
 TEST(BenchSuites, GemmCasesAndFlops) {
   const std::vector<GemmCase> cases = gemm_cases();
   ASSERT_EQ(cases.size(), 8u);

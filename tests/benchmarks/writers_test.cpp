@@ -50,6 +50,7 @@ Report sample_report() {
   r.conv.push_back({resnet[0], ConvPass::Forward, timed(2), timed(1)});
   r.conv.push_back({resnet[0], ConvPass::GradInput, timed(1), timed(1.25)});
   r.conv.push_back({resnet[1], ConvPass::GradWeight, failed("kernel | launch failed\nat line 3"), timed(1)});
+  r.conv.push_back({in_layouts({resnet[0]}, false, true)[0], ConvPass::Forward, timed(1), timed(1.5)});
   r.gemm.push_back({gemm_cases()[0], timed(0.1), timed(0.05)});
   r.memory.push_back({memory_suite()[0], timed(0.25)});
   r.memory.push_back({memory_suite()[1], failed("out of memory")});
@@ -99,8 +100,10 @@ TEST(BenchJson, ParsesBackWithTheDeviceAndEveryCase) {
             std::string::npos);
 
   const io::Json::Array& conv = member(j, "conv").as_array();
-  ASSERT_EQ(conv.size(), 3u);
+  ASSERT_EQ(conv.size(), 4u);
   EXPECT_EQ(member(conv[0], "suite").as_string(), "resnet50");
+  EXPECT_EQ(member(conv[0], "layout").as_string(), "NCHW");
+  EXPECT_EQ(member(conv[3], "layout").as_string(), "NHWC");
   EXPECT_EQ(member(conv[0], "pass").as_string(), "forward");
   EXPECT_DOUBLE_EQ(member(conv[0], "ratio").as_double(), 0.5);
   EXPECT_DOUBLE_EQ(member(member(conv[0], "native"), "median_ms").as_double(), 2);
@@ -145,8 +148,10 @@ TEST(BenchMarkdown, HeaderAndTablesStateTheirConventions) {
        {"# Striate kernel benchmarks", "NVIDIA H100 80GB HBM3", "550.54.15 (CUDA 12.4) / 12.4", "9.1.0 / 12.4.5",
         "abc1234", "2025-01-01 12:00 UTC", "66.9 TFLOP/s", "non-tensor-core", "2684 GB/s",
         "ratio cuDNN/native (>1: native faster)", "ratio cuBLAS/native (>1: native faster)",
-        "NHWC is not yet benchmarked", "| resnet50 | stem 7x7/2 3-64 @224 | 32x3x224x224 * 64x3x7x7 /2 p3 | forward | "
+        "NHWC is channels last", "| resnet50 | stem 7x7/2 3-64 @224 | 32x3x224x224 * 64x3x7x7 /2 p3 | NCHW | forward | "
         "2.000 | 1.000 | 0.50 |",
+        "| resnet50 | stem 7x7/2 3-64 @224 | 32x3x224x224 * 64x3x7x7 /2 p3 | NHWC | forward | 1.000 | 1.500 | 1.50 |",
+        "| resnet50 | NCHW | 2 | 0.88 | 0.50 | 0 |", "| resnet50 | NHWC | 1 | 1.50 | 1.50 | 0 |",
         "% of copy", "| relu forward | [67108864] | 537 | 0.2500 | 2147 | 80.0% |", "450 ns from the cache",
         "zero in steady state, as required", "| Striate | 4.50 |", "| PyTorch eager 2.5.1 | 6.00 |",
         "| total | 15.5 |", "**2 timing(s) failed**"})
@@ -169,10 +174,11 @@ TEST(BenchMarkdown, CellsEscapePipesAndLineBreaks) {
 TEST(BenchChart, BarsForTheCasesWithBothTimings) {
   const Report r = sample_report();
   const std::vector<Bar> bars = ratio_bars(r.conv);
-  ASSERT_EQ(bars.size(), 2u);
-  EXPECT_EQ(bars[0].label, "resnet50 stem 7x7/2 3-64 @224 fwd");
+  ASSERT_EQ(bars.size(), 3u);
+  EXPECT_EQ(bars[0].label, "resnet50 stem 7x7/2 3-64 @224 NCHW fwd");
   EXPECT_DOUBLE_EQ(bars[0].value, 0.5);
   EXPECT_DOUBLE_EQ(bars[1].value, 1.25);
+  EXPECT_EQ(bars[2].label, "resnet50 stem 7x7/2 3-64 @224 NHWC fwd");
   EXPECT_DOUBLE_EQ(chart_axis_max(bars), 2);
   EXPECT_DOUBLE_EQ(chart_axis_max({{"x", 2.3}}), 2.5);
   EXPECT_DOUBLE_EQ(chart_axis_max({{"x", 40}}), 4);  // capped; the bar is clipped

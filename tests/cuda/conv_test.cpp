@@ -1,7 +1,8 @@
 // Every CUDA convolution against the CPU backend: the direct and the
 // implicit-GEMM kernels on their own (raw calls into poisoned buffers), and
 // conv2d / conv1d through autograd on each backend (native, cuDNN, auto),
-// forward and all three gradients, f32 and f64, over a sweep of shapes.
+// forward and all three gradients, f32 and f64, NCHW and channels last
+// (NHWC, OHWI weights), over a sweep of shapes.
 //
 // Tolerance: the reference is the CPU in f64 on the same (rounded) inputs. A
 // sum of K products rounds differently in every summation order, so each
@@ -169,8 +170,12 @@ struct Problem {
   }
 };
 
-Tensor poisoned(const Shape& sizes, DType dtype) {
-  return full(sizes, std::numeric_limits<double>::quiet_NaN(), TensorOptions(dtype).device(kGpu));
+MemoryFormat layout_of(bool channels_last) {
+  return channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+}
+
+Tensor poisoned(const Shape& sizes, DType dtype, MemoryFormat layout = MemoryFormat::Contiguous) {
+  return full(sizes, std::numeric_limits<double>::quiet_NaN(), TensorOptions(dtype).device(kGpu)).contiguous(layout);
 }
 
 using ForwardFn = decltype(&kernels::cuda::conv2d_forward);
@@ -178,11 +183,15 @@ using GradInputFn = decltype(&kernels::cuda::conv2d_grad_input);
 using GradWeightFn = decltype(&kernels::cuda::conv2d_grad_weight);
 
 // One set of kernels called directly, outputs poisoned with NaN first.
-Results run_kernels(const Problem& pr, ForwardFn forward, GradInputFn grad_input, GradWeightFn grad_weight) {
-  const kernels::ConvParams p = params_of(pr.c, pr.dtype);
-  const Tensor x = pr.x.to(kGpu), w = pr.w.to(kGpu), b = pr.b.to(kGpu), gy = pr.gy.to(kGpu);
-  Results r{poisoned(pr.gy.sizes(), pr.dtype), poisoned(pr.x.sizes(), pr.dtype), poisoned(pr.w.sizes(), pr.dtype),
-            poisoned(pr.b.sizes(), pr.dtype)};
+Results run_kernels(const Problem& pr, bool channels_last, ForwardFn forward, GradInputFn grad_input,
+                    GradWeightFn grad_weight) {
+  kernels::ConvParams p = params_of(pr.c, pr.dtype);
+  p.channels_last = channels_last;
+  const MemoryFormat layout = layout_of(channels_last);
+  const Tensor x = pr.x.to(kGpu).contiguous(layout), w = pr.w.to(kGpu).contiguous(layout), b = pr.b.to(kGpu);
+  const Tensor gy = pr.gy.to(kGpu).contiguous(layout);
+  Results r{poisoned(pr.gy.sizes(), pr.dtype, layout), poisoned(pr.x.sizes(), pr.dtype, layout),
+            poisoned(pr.w.sizes(), pr.dtype, layout), poisoned(pr.b.sizes(), pr.dtype)};
   forward(p, x.data_ptr(), w.data_ptr(), pr.c.bias ? b.data_ptr() : nullptr, r.y.data_ptr());
   grad_input(p, w.data_ptr(), gy.data_ptr(), r.gx.data_ptr());
   grad_weight(p, x.data_ptr(), gy.data_ptr(), r.gw.data_ptr(), pr.c.bias ? r.gb.data_ptr() : nullptr);
@@ -198,9 +207,11 @@ TEST(CudaConv, DirectKernelsMatchTheCpu) {
   for (DType dtype : {kFloat, kDouble})
     for (const Case& c : cases()) {
       const Problem pr(c, dtype);
-      pr.expect_matches(run_kernels(pr, &kernels::cuda::conv2d_forward_direct, &kernels::cuda::conv2d_grad_input_direct,
-                                    &kernels::cuda::conv2d_grad_weight_direct),
-                        "direct kernels");
+      for (bool channels_last : {false, true})
+        pr.expect_matches(run_kernels(pr, channels_last, &kernels::cuda::conv2d_forward_direct,
+                                      &kernels::cuda::conv2d_grad_input_direct,
+                                      &kernels::cuda::conv2d_grad_weight_direct),
+                          channels_last ? "direct kernels, NHWC" : "direct kernels");
     }
 #endif
 }
@@ -211,10 +222,11 @@ TEST(CudaConv, ImplicitGemmKernelsMatchTheCpu) {
   for (DType dtype : {kFloat, kDouble})
     for (const Case& c : cases()) {
       const Problem pr(c, dtype);
-      pr.expect_matches(run_kernels(pr, &kernels::cuda::conv2d_forward_implicit_gemm,
-                                    &kernels::cuda::conv2d_grad_input_implicit_gemm,
-                                    &kernels::cuda::conv2d_grad_weight_implicit_gemm),
-                        "implicit GEMM kernels");
+      for (bool channels_last : {false, true})
+        pr.expect_matches(run_kernels(pr, channels_last, &kernels::cuda::conv2d_forward_implicit_gemm,
+                                      &kernels::cuda::conv2d_grad_input_implicit_gemm,
+                                      &kernels::cuda::conv2d_grad_weight_implicit_gemm),
+                          channels_last ? "implicit GEMM kernels, NHWC" : "implicit GEMM kernels");
     }
 #endif
 }
@@ -224,16 +236,22 @@ TEST(CudaConv, EveryBackendMatchesTheCpuThroughAutograd) {
   for (KernelBackend backend : {KernelBackend::Native, KernelBackend::Library, KernelBackend::Auto}) {
     KernelBackendGuard guard(OpFamily::Conv, backend);
     for (DType dtype : {kFloat, kDouble})
-      for (const Case& c : cases()) {
-        const Problem pr(c, dtype);
-        const Results got =
-            forward_backward(c, pr.x.to(kGpu), pr.w.to(kGpu), pr.b.to(kGpu), pr.gy.to(kGpu));
-        pr.expect_matches(got, backend_name(OpFamily::Conv, backend));
-        // Auto's second call takes its remembered choice: it must agree too.
-        if (backend == KernelBackend::Auto)
-          pr.expect_matches(forward_backward(c, pr.x.to(kGpu), pr.w.to(kGpu), pr.b.to(kGpu), pr.gy.to(kGpu)),
-                            "auto, second call");
-      }
+      for (const Case& c : cases())
+        for (bool channels_last : {false, true}) {
+          const Problem pr(c, dtype);
+          const MemoryFormat layout = layout_of(channels_last);
+          const Tensor x = pr.x.to(kGpu).contiguous(layout), w = pr.w.to(kGpu).contiguous(layout);
+          const Tensor b = pr.b.to(kGpu), gy = pr.gy.to(kGpu);
+          const std::string what = std::string(backend_name(OpFamily::Conv, backend)) + (channels_last ? ", NHWC" : "");
+          const Results got = forward_backward(c, x, w, b, gy);
+          if (channels_last) {
+            EXPECT_TRUE(got.y.is_contiguous(MemoryFormat::ChannelsLast)) << what;
+            EXPECT_TRUE(got.gx.is_contiguous(MemoryFormat::ChannelsLast)) << what;
+          }
+          pr.expect_matches(got, what);
+          // Auto's second call takes its remembered choice: it must agree too.
+          if (backend == KernelBackend::Auto) pr.expect_matches(forward_backward(c, x, w, b, gy), what + ", second call");
+        }
   }
 }
 

@@ -5,6 +5,8 @@
 // rectangular kernels, strides 2 and 3, padding, dilation, groups,
 // depthwise, 1x1, bias or none); the larger ones make the implicit GEMM use
 // several tiles in M, N and K and the grad weight split K across blocks.
+// Each runs NCHW and channels last (NHWC tensors, OHWI weights), against
+// the same NCHW reference.
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -91,10 +93,20 @@ const Kernels kImplicitGemm{"implicit GEMM", &kernels::cuda::conv2d_forward_impl
 const Kernels kDispatch{"dispatcher", &kernels::cuda::conv2d_forward, &kernels::cuda::conv2d_grad_input,
                         &kernels::cuda::conv2d_grad_weight};
 
+// [outer, rows, cols] -> [outer, cols, rows]: NCHW -> NHWC with (c, hw), back with (hw, c).
 template <typename T>
-void expect_kernels_match(const Case& c, const Kernels& k) {
+std::vector<T> transposed(const std::vector<T>& v, int64_t outer, int64_t rows, int64_t cols) {
+  std::vector<T> out(v.size());
+  for (int64_t n = 0; n < outer; ++n)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) out[(n * cols + c) * rows + r] = v[(n * rows + r) * cols + c];
+  return out;
+}
+
+template <typename T>
+void expect_kernels_match(const Case& c, const Kernels& k, bool channels_last) {
   const DType dtype = std::is_same_v<T, float> ? DType::F32 : DType::F64;
-  const kernels::ConvParams p = params_of(c, dtype);
+  kernels::ConvParams p = params_of(c, dtype);
   const int64_t cg = c.channels / c.groups, og = c.out_channels / c.groups, taps = c.kernel_h * c.kernel_w;
   Tensors<T> t;
   t.x = random_values<T>(c.batch * c.channels * c.height * c.width, 1);
@@ -103,13 +115,29 @@ void expect_kernels_match(const Case& c, const Kernels& k) {
   t.gy = random_values<T>(c.batch * c.out_channels * p.out_h * p.out_w, 4);
   const Results want = cpu_reference(p, t, c.bias, false), size = cpu_reference(p, t, c.bias, true);
 
+  // The kernels' view: NHWC / OHWI copies when channels last, and back.
+  const int64_t in_hw = c.height * c.width, out_hw = p.out_h * p.out_w;
+  const auto nhwc = [&](const std::vector<T>& v, int64_t n, int64_t ch, int64_t hw) {
+    return channels_last ? transposed(v, n, ch, hw) : v;
+  };
+  const auto nchw = [&](const std::vector<T>& v, int64_t n, int64_t ch, int64_t hw) {
+    return channels_last ? transposed(v, n, hw, ch) : v;
+  };
+  p.channels_last = channels_last;
+  const std::vector<T> x = nhwc(t.x, c.batch, c.channels, in_hw), w = nhwc(t.w, c.out_channels, cg, taps),
+                       gy = nhwc(t.gy, c.batch, c.out_channels, out_hw);
+
   std::vector<T> y = poisoned<T>(t.gy.size()), gx = poisoned<T>(t.x.size()), gw = poisoned<T>(t.w.size()),
                  gb = poisoned<T>(t.b.size());
-  k.forward(p, t.x.data(), t.w.data(), c.bias ? t.b.data() : nullptr, y.data());
-  k.grad_input(p, t.w.data(), t.gy.data(), gx.data());
-  k.grad_weight(p, t.x.data(), t.gy.data(), gw.data(), c.bias ? gb.data() : nullptr);
+  k.forward(p, x.data(), w.data(), c.bias ? t.b.data() : nullptr, y.data());
+  k.grad_input(p, w.data(), gy.data(), gx.data());
+  k.grad_weight(p, x.data(), gy.data(), gw.data(), c.bias ? gb.data() : nullptr);
+  y = nchw(y, c.batch, c.out_channels, out_hw);
+  gx = nchw(gx, c.batch, c.channels, in_hw);
+  gw = nchw(gw, c.out_channels, cg, taps);
 
-  const std::string where = std::string(c.name) + ", " + (dtype == DType::F32 ? "f32" : "f64") + ", " + k.name;
+  const std::string where = std::string(c.name) + ", " + (dtype == DType::F32 ? "f32" : "f64") +
+                            (channels_last ? ", NHWC, " : ", NCHW, ") + k.name;
   const int64_t pixels = c.batch * p.out_h * p.out_w;
   expect_close(y, want.y, size.y, cg * taps + 1, where + ": output");
   expect_close(gx, want.gx, size.gx, og * taps, where + ": grad input");
@@ -145,15 +173,16 @@ const std::vector<Case> kGemmCases = {
 struct Param {
   const Case* c;
   const Kernels* k;
-  bool f64;
+  bool f64, channels_last;
 };
 
 void PrintTo(const Param& p, std::ostream* os) {
-  *os << p.k->name << ", " << p.c->name << (p.f64 ? ", f64" : ", f32");
+  *os << p.k->name << ", " << p.c->name << (p.f64 ? ", f64" : ", f32") << (p.channels_last ? ", NHWC" : ", NCHW");
 }
 
 std::string param_name(const testing::TestParamInfo<Param>& info) {
-  std::string s = std::string(info.param.k->name) + "_" + info.param.c->name + (info.param.f64 ? "_f64" : "_f32");
+  std::string s = std::string(info.param.k->name) + "_" + info.param.c->name + (info.param.f64 ? "_f64" : "_f32") +
+                  (info.param.channels_last ? "_nhwc" : "_nchw");
   for (char& ch : s)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s + "_" + std::to_string(info.index);
@@ -161,17 +190,18 @@ std::string param_name(const testing::TestParamInfo<Param>& info) {
 
 std::vector<Param> params() {
   std::vector<Param> all;
-  for (bool f64 : {false, true}) {
-    for (const Case& c : kSmallCases)
-      for (const Kernels* k : {&kDirect, &kImplicitGemm}) all.push_back({&c, k, f64});
-    // The direct grad weight runs a block per weight element: too slow to
-    // emulate at these sizes.
-    for (const Case& c : kGemmCases) all.push_back({&c, &kImplicitGemm, f64});
-    // The dispatcher once down each of its paths: few channels (direct),
-    // and 32 channels per group each way (implicit GEMM).
-    all.push_back({&kSmallCases[0], &kDispatch, f64});
-    all.push_back({&kGemmCases[2], &kDispatch, f64});
-  }
+  for (bool channels_last : {false, true})
+    for (bool f64 : {false, true}) {
+      for (const Case& c : kSmallCases)
+        for (const Kernels* k : {&kDirect, &kImplicitGemm}) all.push_back({&c, k, f64, channels_last});
+      // The direct grad weight runs a block per weight element: too slow to
+      // emulate at these sizes.
+      for (const Case& c : kGemmCases) all.push_back({&c, &kImplicitGemm, f64, channels_last});
+      // The dispatcher once down each of its paths: few channels (direct),
+      // and 32 channels per group each way (implicit GEMM).
+      all.push_back({&kSmallCases[0], &kDispatch, f64, channels_last});
+      all.push_back({&kGemmCases[2], &kDispatch, f64, channels_last});
+    }
   return all;
 }
 
@@ -179,8 +209,8 @@ class EmulatedConv : public testing::TestWithParam<Param> {};
 
 TEST_P(EmulatedConv, MatchesTheCpu) {
   const Param& p = GetParam();
-  if (p.f64) expect_kernels_match<double>(*p.c, *p.k);
-  else expect_kernels_match<float>(*p.c, *p.k);
+  if (p.f64) expect_kernels_match<double>(*p.c, *p.k, p.channels_last);
+  else expect_kernels_match<float>(*p.c, *p.k, p.channels_last);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, EmulatedConv, testing::ValuesIn(params()), param_name);

@@ -134,6 +134,48 @@ TEST(Conv2d, ChannelsLastNonContiguousAndUnbatchedInputs) {
                        conv2d(x.to(kBFloat16).to(kDouble), w.to(kBFloat16).to(kDouble), {}, 1, 1), 2e-2, 5e-2));
 }
 
+// Channels last runs the kernels' NHWC path (not a conversion at the op):
+// the same values and gradients as NCHW over the sweep, NHWC output and
+// input gradient, and the weight gradient in the weight's own layout.
+TEST(Conv2d, ChannelsLastMatchesNchwOverTheSweep) {
+  manual_seed(4);
+  for (const auto& c : sweep())
+    for (bool weight_channels_last : {false, true}) {
+      SCOPED_TRACE(shape_str(c.input) + " * " + shape_str(c.weight) + (weight_channels_last ? ", OHWI weight" : ""));
+      const Tensor x0 = randn(c.input, kDouble), w0 = randn(c.weight, kDouble);
+      const Tensor b0 = c.bias ? randn({c.weight[0]}, kDouble) : Tensor();
+      const auto run = [&](bool channels_last, TensorList& grads) {
+        Tensor x = (channels_last ? x0.contiguous(MemoryFormat::ChannelsLast) : x0.clone()).requires_grad_();
+        Tensor w = (weight_channels_last ? w0.contiguous(MemoryFormat::ChannelsLast) : w0.clone()).requires_grad_();
+        Tensor b = c.bias ? b0.clone().requires_grad_() : Tensor();
+        Tensor y = conv2d(x, w, b, std::vector<int64_t>{c.stride[0], c.stride[1]}, padding_of(c),
+                          std::vector<int64_t>{c.dilation[0], c.dilation[1]}, c.groups);
+        manual_seed(5);
+        y.backward(randn(y.sizes(), kDouble));
+        grads = {x.grad(), w.grad(), c.bias ? b.grad() : Tensor()};
+        return y;
+      };
+      TensorList want, got;
+      const Tensor y_want = run(false, want), y_got = run(true, got);
+      EXPECT_TRUE(y_got.is_contiguous(MemoryFormat::ChannelsLast));
+      EXPECT_TRUE(allclose(y_got, y_want, 1e-12, 1e-12));
+      EXPECT_TRUE(got[0].is_contiguous(MemoryFormat::ChannelsLast));
+      EXPECT_TRUE(allclose(got[0], want[0], 1e-12, 1e-12)) << "grad input";
+      EXPECT_TRUE(got[1].is_contiguous(weight_channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous));
+      EXPECT_TRUE(allclose(got[1], want[1], 1e-12, 1e-12)) << "grad weight";
+      if (c.bias) EXPECT_TRUE(allclose(got[2], want[2], 1e-12, 1e-12)) << "grad bias";
+    }
+}
+
+TEST(Conv2d, ChannelsLastGradcheck) {
+  manual_seed(6);
+  Tensor x = randn({2, 4, 5, 6}, kDouble).contiguous(MemoryFormat::ChannelsLast).requires_grad_();
+  Tensor w = randn({6, 2, 3, 2}, kDouble).contiguous(MemoryFormat::ChannelsLast).requires_grad_();
+  Tensor b = randn({6}, kDouble).requires_grad_();
+  auto fn = [](const TensorList& v) { return conv2d(v[0], v[1], v[2], std::vector<int64_t>{2, 1}, 1, 1, 2); };
+  EXPECT_TRUE(gradcheck(fn, {x, w, b}));
+}
+
 TEST(Conv2d, StringPaddingAndOutputSizeArithmetic) {
   Tensor x = ones({1, 1, 32, 32}), w = ones({1, 1, 5, 5});
   EXPECT_EQ(conv2d(x, w, {}, 1, "same").sizes(), (Shape{1, 1, 32, 32}));

@@ -148,17 +148,21 @@ Tensor convolution(const ConvOp& op, const Tensor& input, const Tensor& weight, 
     w4 = w4.unsqueeze(2);
   }
   kernels::ConvParams p = make_params(op, input, weight, bias, x4, w4, args);
-  const bool channels_last = x4.dim() == 4 && spatial == 2 && batched &&
-                             input.suggest_memory_format() == MemoryFormat::ChannelsLast;
+  // A channels-last input runs the channels-last kernels (NHWC in and out,
+  // the weight as OHWI), as in PyTorch; the weight's gradient comes back in
+  // the weight's own layout.
+  p.channels_last = x4.dim() == 4 && spatial == 2 && batched &&
+                    input.suggest_memory_format() == MemoryFormat::ChannelsLast;
+  const MemoryFormat layout = p.channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+  const MemoryFormat weight_layout = w4.suggest_memory_format();
 
   const DType ct = compute_dtype(input.dtype());
   p.dtype = ct;
-  const Tensor x = x4.to(ct).contiguous(), w = w4.to(ct).contiguous();
+  const Tensor x = x4.to(ct).contiguous(layout), w = w4.to(ct).contiguous(layout);
   const Tensor b = bias.defined() ? bias.detach().to(ct).contiguous() : Tensor();
-  Tensor out = empty({p.batch, p.out_channels, p.out_h, p.out_w}, x.options());
+  Tensor out = empty({p.batch, p.out_channels, p.out_h, p.out_w}, x.options(), layout);
   kernels::conv2d_forward_kernel.run(x.device(), kernels::conv_key(p), p, x.data_ptr(), w.data_ptr(),
                                      b.defined() ? b.data_ptr() : nullptr, out.data_ptr());
-  if (channels_last) out = out.contiguous(MemoryFormat::ChannelsLast);
   out = out.to(input.dtype());
   if (spatial == 1) out = out.squeeze(2);
   if (!batched) out = out.squeeze(0);
@@ -168,27 +172,26 @@ Tensor convolution(const ConvOp& op, const Tensor& input, const Tensor& weight, 
     const bool need_b = bias.defined() && bias.requires_grad();
     autograd::record(
         "ConvolutionBackward", {input, weight, bias}, {out},
-        [p, need_x, need_w, need_b, channels_last, x_shape = input.sizes(), w_shape = weight.sizes(),
+        [p, need_x, need_w, need_b, layout, weight_layout, x_shape = input.sizes(), w_shape = weight.sizes(),
          x4_shape = x.sizes(), dtype = input.dtype(), saved_x = SavedTensor(need_w ? x : Tensor()),
          saved_w = SavedTensor(need_x ? w : Tensor())](const TensorList& grads) {
-          const Tensor go = grads[0].to(p.dtype).contiguous();
+          const Tensor go = grads[0].to(p.dtype).contiguous(layout);
           TensorList result(3);
           if (need_x) {
             const Tensor wt = saved_w.unpack("ConvolutionBackward");
-            Tensor gx = empty(x4_shape, go.options());
+            Tensor gx = empty(x4_shape, go.options(), layout);
             kernels::conv2d_grad_input_kernel.run(go.device(), kernels::conv_key(p), p, wt.data_ptr(), go.data_ptr(),
                                                   gx.data_ptr());
-            if (channels_last) gx = gx.contiguous(MemoryFormat::ChannelsLast);
             result[0] = gx.reshape(x_shape).to(dtype);
           }
           if (need_w || need_b) {
-            Tensor gw = need_w ? empty(w_shape, go.options()) : Tensor();
+            Tensor gw = need_w ? empty(w_shape, go.options(), layout) : Tensor();
             Tensor gb = need_b ? empty({p.out_channels}, go.options()) : Tensor();
             const Tensor xs = need_w ? saved_x.unpack("ConvolutionBackward") : Tensor();
             kernels::conv2d_grad_weight_kernel.run(go.device(), kernels::conv_key(p), p,
                                                    need_w ? xs.data_ptr() : nullptr, go.data_ptr(),
                                                    need_w ? gw.data_ptr() : nullptr, need_b ? gb.data_ptr() : nullptr);
-            if (need_w) result[1] = gw.to(dtype);
+            if (need_w) result[1] = gw.contiguous(weight_layout).to(dtype);
             if (need_b) result[2] = gb.to(dtype);
           }
           return result;

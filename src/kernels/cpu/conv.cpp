@@ -13,6 +13,7 @@
 #include <memory>
 #include <new>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/conv.h"
 #include "kernels/gemm.h"
@@ -259,26 +260,81 @@ void visit_compute(DType dtype, const char* op, F&& f) {
   });
 }
 
+// Channels-last tensors go through the NCHW loops on transposed copies:
+// the CPU backend is the reference the GPU's native NHWC kernels are checked
+// against, so it keeps one set of loops; the copies cost a fraction of the
+// GEMMs.
+//
+// [outer, rows, cols] -> [outer, cols, rows].
+template <typename T>
+std::vector<T> transposed(const T* src, int64_t outer, int64_t rows, int64_t cols) {
+  std::vector<T> dst(static_cast<size_t>(outer * rows * cols));
+  for (int64_t n = 0; n < outer; ++n) {
+    const T* s = src + n * rows * cols;
+    T* d = dst.data() + n * rows * cols;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) d[c * rows + r] = s[r * cols + c];
+  }
+  return dst;
+}
+
+// NHWC [n, hw, c] -> NCHW [n, c, hw], and back.
+template <typename T>
+std::vector<T> to_nchw(const T* nhwc, int64_t n, int64_t c, int64_t hw) { return transposed(nhwc, n, hw, c); }
+template <typename T>
+void store_nhwc(const std::vector<T>& nchw, T* nhwc, int64_t n, int64_t c, int64_t hw) {
+  const std::vector<T> t = transposed(nchw.data(), n, c, hw);
+  std::copy(t.begin(), t.end(), nhwc);
+}
+
+struct ChannelsLastShapes {
+  int64_t input_hw, output_hw, filter_hw, filter_channels;
+  explicit ChannelsLastShapes(const ConvParams& p)
+      : input_hw(p.height * p.width),
+        output_hw(p.out_h * p.out_w),
+        filter_hw(p.kernel_h * p.kernel_w),
+        filter_channels(p.channels / p.groups) {}
+};
+
 }  // namespace
 
 void conv2d_forward(const ConvParams& p, const void* input, const void* weight, const void* bias, void* output) {
   visit_compute(p.dtype, "conv2d_forward", [&]<typename T>() {
-    forward<T>(p, static_cast<const T*>(input), static_cast<const T*>(weight), static_cast<const T*>(bias),
-               static_cast<T*>(output));
+    const auto x = static_cast<const T*>(input), w = static_cast<const T*>(weight), b = static_cast<const T*>(bias);
+    const auto y = static_cast<T*>(output);
+    if (!p.channels_last) return forward<T>(p, x, w, b, y);
+    const ChannelsLastShapes s(p);
+    std::vector<T> out(static_cast<size_t>(p.batch * p.out_channels * s.output_hw));
+    forward<T>(p, to_nchw(x, p.batch, p.channels, s.input_hw).data(),
+               to_nchw(w, p.out_channels, s.filter_channels, s.filter_hw).data(), b, out.data());
+    store_nhwc(out, y, p.batch, p.out_channels, s.output_hw);
   });
 }
 
 void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_in) {
   visit_compute(p.dtype, "conv2d_grad_input", [&]<typename T>() {
-    grad_input<T>(p, static_cast<const T*>(weight), static_cast<const T*>(grad_output), static_cast<T*>(grad_in));
+    const auto w = static_cast<const T*>(weight), gy = static_cast<const T*>(grad_output);
+    const auto gx = static_cast<T*>(grad_in);
+    if (!p.channels_last) return grad_input<T>(p, w, gy, gx);
+    const ChannelsLastShapes s(p);
+    std::vector<T> g(static_cast<size_t>(p.batch * p.channels * s.input_hw));
+    grad_input<T>(p, to_nchw(w, p.out_channels, s.filter_channels, s.filter_hw).data(),
+                  to_nchw(gy, p.batch, p.out_channels, s.output_hw).data(), g.data());
+    store_nhwc(g, gx, p.batch, p.channels, s.input_hw);
   });
 }
 
 void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_w,
                         void* grad_b) {
   visit_compute(p.dtype, "conv2d_grad_weight", [&]<typename T>() {
-    grad_weight<T>(p, static_cast<const T*>(input), static_cast<const T*>(grad_output), static_cast<T*>(grad_w),
-                   static_cast<T*>(grad_b));
+    const auto x = static_cast<const T*>(input), gy = static_cast<const T*>(grad_output);
+    const auto gw = static_cast<T*>(grad_w), gb = static_cast<T*>(grad_b);
+    if (!p.channels_last) return grad_weight<T>(p, x, gy, gw, gb);
+    const ChannelsLastShapes s(p);
+    std::vector<T> g(gw != nullptr ? static_cast<size_t>(p.out_channels * s.filter_channels * s.filter_hw) : 0);
+    grad_weight<T>(p, x != nullptr ? to_nchw(x, p.batch, p.channels, s.input_hw).data() : nullptr,
+                   to_nchw(gy, p.batch, p.out_channels, s.output_hw).data(), gw != nullptr ? g.data() : nullptr, gb);
+    if (gw != nullptr) store_nhwc(g, gw, p.out_channels, s.filter_channels, s.filter_hw);
   });
 }
 

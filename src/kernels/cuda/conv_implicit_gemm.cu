@@ -7,6 +7,14 @@
 //                                      where h = oh*sh - pt + ki*dh (terms off the stride grid vanish)
 //   grad weight  gw[o, (c,ki,kj)]    = sum over (b,oh,ow) of gy[b, o, oh, ow] * x(b, c, ih, iw)
 //
+// Channels last (x, y NHWC; w OHWI) orders k as (ki, kj, c) with the channel
+// fastest, so a run along k is a run of contiguous channels, and puts the
+// pixels on M, so that the NHWC stores (channels contiguous) coalesce:
+//
+//   forward      y[(b,oh,ow), o]     = sum over (ki,kj,c) of x(b, ih, iw, c) * w[o, (ki,kj,c)]
+//   grad input   gx[(b,h,w), c]      = sum over (ki,kj,o) of gy(b, oh, ow, o) * w[o, ki, kj, c]
+//   grad weight  gw[o, (ki,kj,c)]    = sum over (b,oh,ow) of gy[b, oh, ow, o] * x(b, ih, iw, c)
+//
 // Grad weight sums over the whole batch, a long K with few output tiles, so
 // it splits K across blocks and accumulates with atomicAdd into a zeroed gw.
 // Indices inside one GEMM are 32-bit (the dispatcher checks they fit); batch
@@ -130,9 +138,118 @@ struct GradWeightProblem {
   }
 };
 
+// ---- channels last -------------------------------------------------------
+
+template <typename T_>
+struct ForwardNhwcProblem {
+  using T = T_;
+  static constexpr bool kAFastK = true;  // a pixel's channels are contiguous
+  static constexpr bool kBFastK = true;  // so is a filter's (ki, kj, c) run
+  ConvDims d;
+  const T* x;
+  const T* w;
+  const T* bias;
+  T* y;
+  int M, N, K;
+
+  struct ACtx { const T* image; int ih0, iw0; };  // x[b, 0, 0, g*Cg] and the window's corner
+  __device__ ACtx a_row(int g, int m) const {
+    const int b = m / d.oHW, r = m % d.oHW;
+    return {x + int64_t{b} * d.HW * d.C + int64_t{g} * d.Cg, (r / d.oW) * d.sh - d.pt, (r % d.oW) * d.sw - d.pl};
+  }
+  __device__ T a(const ACtx& c, int k) const {
+    const int tap = k / d.Cg, ch = k % d.Cg;
+    const int ih = c.ih0 + (tap / d.kW) * d.dh, iw = c.iw0 + (tap % d.kW) * d.dw;
+    return (static_cast<unsigned>(ih) < static_cast<unsigned>(d.H) && static_cast<unsigned>(iw) < static_cast<unsigned>(d.W))
+               ? c.image[int64_t{ih * d.W + iw} * d.C + ch]
+               : T(0);
+  }
+
+  struct BCtx { const T* filter; };
+  __device__ BCtx b_col(int g, int n) const { return {w + (int64_t{g} * d.Og + n) * K}; }
+  __device__ T b(const BCtx& c, int k) const { return c.filter[k]; }
+
+  __device__ void store(int g, int m, int n, T v) const {
+    const int o = g * d.Og + n;
+    y[int64_t{m} * d.O + o] = bias != nullptr ? v + bias[o] : v;
+  }
+};
+
+template <typename T_>
+struct GradInputNhwcProblem {
+  using T = T_;
+  static constexpr bool kAFastK = true;   // a pixel's output gradients are contiguous along o
+  static constexpr bool kBFastK = false;  // neighbouring input channels are neighbours in w
+  ConvDims d;
+  const T* w;
+  const T* gy;
+  T* gx;
+  int M, N, K;
+
+  struct ACtx { const T* grad; int hp, wp; };  // gy[b, 0, 0, g*Og]; the pixel in padded coordinates
+  __device__ ACtx a_row(int g, int m) const {
+    const int b = m / d.HW, r = m % d.HW;
+    return {gy + int64_t{b} * d.oHW * d.O + int64_t{g} * d.Og, r / d.W + d.pt, r % d.W + d.pl};
+  }
+  __device__ T a(const ACtx& c, int k) const {
+    const int tap = k / d.Og, o = k % d.Og;
+    const int th = c.hp - (tap / d.kW) * d.dh, tw = c.wp - (tap % d.kW) * d.dw;
+    if (th < 0 || tw < 0 || th % d.sh != 0 || tw % d.sw != 0) return T(0);
+    const int oh = th / d.sh, ow = tw / d.sw;
+    return (oh < d.oH && ow < d.oW) ? c.grad[int64_t{oh * d.oW + ow} * d.O + o] : T(0);
+  }
+
+  struct BCtx { const T* first; };  // w[g*Og, 0, 0, c]
+  __device__ BCtx b_col(int g, int n) const { return {w + int64_t{g} * d.Og * d.kHW * d.Cg + n}; }
+  __device__ T b(const BCtx& c, int k) const {
+    const int tap = k / d.Og, o = k % d.Og;
+    return c.first[(int64_t{o} * d.kHW + tap) * d.Cg];
+  }
+
+  __device__ void store(int g, int m, int n, T v) const { gx[int64_t{m} * d.C + int64_t{g} * d.Cg + n] = v; }
+};
+
+template <typename T_>
+struct GradWeightNhwcProblem {
+  using T = T_;
+  static constexpr bool kAFastK = false;  // neighbouring output channels are neighbours in gy
+  static constexpr bool kBFastK = false;  // neighbouring input channels are neighbours in x
+  ConvDims d;
+  const T* x;
+  const T* gy;
+  T* gw;
+  int M, N, K;
+  bool accumulate;  // split K: several blocks add into one gw element
+
+  struct ACtx { const T* channel; };  // gy[0, 0, 0, g*Og + o]
+  __device__ ACtx a_row(int g, int o) const { return {gy + int64_t{g} * d.Og + o}; }
+  __device__ T a(const ACtx& c, int k) const { return c.channel[int64_t{k} * d.O]; }
+
+  struct BCtx { const T* channel; int dh0, dw0; };  // x[0, 0, 0, g*Cg + c] and the tap's offset
+  __device__ BCtx b_col(int g, int n) const {
+    const int tap = n / d.Cg, c = n % d.Cg;
+    return {x + int64_t{g} * d.Cg + c, (tap / d.kW) * d.dh - d.pt, (tap % d.kW) * d.dw - d.pl};
+  }
+  __device__ T b(const BCtx& c, int k) const {
+    const int b = k / d.oHW, r = k % d.oHW;
+    const int ih = (r / d.oW) * d.sh + c.dh0, iw = (r % d.oW) * d.sw + c.dw0;
+    return (static_cast<unsigned>(ih) < static_cast<unsigned>(d.H) && static_cast<unsigned>(iw) < static_cast<unsigned>(d.W))
+               ? c.channel[(int64_t{b} * d.HW + ih * d.W + iw) * d.C]
+               : T(0);
+  }
+
+  __device__ void store(int g, int o, int n, T v) const {
+    T* target = gw + (int64_t{g} * d.Og + o) * N + n;
+    if (accumulate) atomicAdd(target, v);
+    else *target = v;
+  }
+};
+
 template <typename Problem>
 void run_gemm(const Problem& problem, int64_t groups, bool split_k, const char* name) {
   using Shape = TileFor<typename Problem::T>;
+  STRIATE_CHECK(gemm_grid_fits<Shape>(problem.M, groups), NotImplementedError, name, ": ", problem.M,
+                " GEMM rows in ", groups, " groups exceed CUDA's grid; use the direct kernel");
   const GemmGrid grid = gemm_grid<Shape>(problem.M, problem.N, problem.K, groups, split_k);
   Problem p = problem;
   if constexpr (requires { p.accumulate; }) p.accumulate = grid.splits > 1;
@@ -146,10 +263,14 @@ void conv2d_forward_implicit_gemm(const ConvParams& p, const void* input, const 
   const ConvDims d = conv_dims(p, "conv2d_forward_implicit_gemm");
   if (p.batch == 0) return;
   visit_f32_f64(p.dtype, "conv2d", [&]<typename T>() {
-    ForwardProblem<T> problem{d, static_cast<const T*>(input), static_cast<const T*>(weight),
-                              static_cast<const T*>(bias), static_cast<T*>(output), d.Og, d.batch * d.oHW,
-                              d.Cg * d.kHW};
-    run_gemm(problem, p.groups, false, "conv2d_forward_implicit_gemm");
+    const auto x = static_cast<const T*>(input), w = static_cast<const T*>(weight), b = static_cast<const T*>(bias);
+    const auto y = static_cast<T*>(output);
+    const int pixels = d.batch * d.oHW, depth = d.Cg * d.kHW;
+    if (p.channels_last)
+      run_gemm(ForwardNhwcProblem<T>{d, x, w, b, y, pixels, d.Og, depth}, p.groups, false,
+               "conv2d_forward_implicit_gemm");
+    else
+      run_gemm(ForwardProblem<T>{d, x, w, b, y, d.Og, pixels, depth}, p.groups, false, "conv2d_forward_implicit_gemm");
   });
 }
 
@@ -158,9 +279,15 @@ void conv2d_grad_input_implicit_gemm(const ConvParams& p, const void* weight, co
   const ConvDims d = conv_dims(p, "conv2d_grad_input_implicit_gemm");
   if (p.batch == 0) return;
   visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
-    GradInputProblem<T> problem{d, static_cast<const T*>(weight), static_cast<const T*>(grad_output),
-                                static_cast<T*>(grad_input), d.Cg, d.batch * d.HW, d.Og * d.kHW};
-    run_gemm(problem, p.groups, false, "conv2d_grad_input_implicit_gemm");
+    const auto w = static_cast<const T*>(weight), gy = static_cast<const T*>(grad_output);
+    const auto gx = static_cast<T*>(grad_input);
+    const int pixels = d.batch * d.HW, depth = d.Og * d.kHW;
+    if (p.channels_last)
+      run_gemm(GradInputNhwcProblem<T>{d, w, gy, gx, pixels, d.Cg, depth}, p.groups, false,
+               "conv2d_grad_input_implicit_gemm");
+    else
+      run_gemm(GradInputProblem<T>{d, w, gy, gx, d.Cg, pixels, depth}, p.groups, false,
+               "conv2d_grad_input_implicit_gemm");
   });
 }
 
@@ -173,9 +300,15 @@ void conv2d_grad_weight_implicit_gemm(const ConvParams& p, const void* input, co
     const size_t bytes = static_cast<size_t>(p.out_channels) * d.Cg * d.kHW * sizeof(T);
     STRIATE_CUDA_CHECK(cudaMemsetAsync(grad_weight, 0, bytes, current_stream()));  // split K adds into it
     if (p.batch == 0) return;
-    GradWeightProblem<T> problem{d, static_cast<const T*>(input), static_cast<const T*>(grad_output),
-                                 static_cast<T*>(grad_weight), d.Og, d.Cg * d.kHW, d.batch * d.oHW, false};
-    run_gemm(problem, p.groups, true, "conv2d_grad_weight_implicit_gemm");
+    const auto x = static_cast<const T*>(input), gy = static_cast<const T*>(grad_output);
+    const auto gw = static_cast<T*>(grad_weight);
+    const int columns = d.Cg * d.kHW, pixels = d.batch * d.oHW;
+    if (p.channels_last)
+      run_gemm(GradWeightNhwcProblem<T>{d, x, gy, gw, d.Og, columns, pixels, false}, p.groups, true,
+               "conv2d_grad_weight_implicit_gemm");
+    else
+      run_gemm(GradWeightProblem<T>{d, x, gy, gw, d.Og, columns, pixels, false}, p.groups, true,
+               "conv2d_grad_weight_implicit_gemm");
   });
 }
 

@@ -132,6 +132,12 @@ __global__ void __launch_bounds__(Shape::kThreads)
   }
 }
 
+// Whether M rows in `groups` groups fit the grid (M's tiles go in y, groups in z).
+template <typename Shape>
+bool gemm_grid_fits(int64_t m, int64_t groups) {
+  return (m + Shape::BM - 1) / Shape::BM <= 65535 && groups <= 65535;
+}
+
 // The launch geometry of a problem: tiles of C in x/y, (group, split) in z.
 struct GemmGrid {
   dim3 blocks;

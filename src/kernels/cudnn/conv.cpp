@@ -5,8 +5,10 @@
 // cudnnFind*AlgorithmEx, which times cuDNN's candidates on the real buffers;
 // later calls reuse it. Math is CUDNN_FMA_MATH: true f32 (no TF32), so a
 // comparison with the native f32 kernels is like for like. Workspaces come
-// from the caching allocator. cuDNN pads symmetrically: a "same" convolution
-// with an even kernel (more padding after than before) runs the native kernel.
+// from the caching allocator. NCHW and NHWC (the descriptors' format). cuDNN
+// pads symmetrically: a "same" convolution with an even kernel (more padding
+// after than before) runs the native kernel, as does a case Find has no
+// algorithm for.
 #ifdef STRIATE_WITH_CUDNN
 
 #include <algorithm>
@@ -39,12 +41,14 @@ struct Descriptors {
     STRIATE_CUDNN_CHECK(cudnnCreateTensorDescriptor(&bias));
     STRIATE_CUDNN_CHECK(cudnnCreateFilterDescriptor(&w));
     STRIATE_CUDNN_CHECK(cudnnCreateConvolutionDescriptor(&conv));
-    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, i(p.batch), i(p.channels), i(p.height),
-                                                   i(p.width)));
-    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, i(p.batch), i(p.out_channels),
-                                                   i(p.out_h), i(p.out_w)));
+    // The sizes are always given N, C, H, W; the format says how they lie
+    // in memory (an NHWC filter is OHWI, cuDNN's KRSC).
+    const cudnnTensorFormat_t layout = p.channels_last ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, layout, t, i(p.batch), i(p.channels), i(p.height), i(p.width)));
+    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, layout, t, i(p.batch), i(p.out_channels), i(p.out_h),
+                                                   i(p.out_w)));
     STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(bias, CUDNN_TENSOR_NCHW, t, 1, i(p.out_channels), 1, 1));
-    STRIATE_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, t, CUDNN_TENSOR_NCHW, i(p.out_channels),
+    STRIATE_CUDNN_CHECK(cudnnSetFilter4dDescriptor(w, t, layout, i(p.out_channels),
                                                    i(p.channels / p.groups), i(p.kernel_h), i(p.kernel_w)));
     STRIATE_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(conv, i(p.pad_top), i(p.pad_left), i(p.stride_h),
                                                         i(p.stride_w), i(p.dilation_h), i(p.dilation_w),
@@ -85,9 +89,12 @@ bool use_native(const ConvParams& p, const char* pass) {
 enum class Pass { Forward, GradInput, GradWeight };
 
 struct Choice {
-  int algo;  // the pass's cudnn*Algo_t
+  int algo;  // the pass's cudnn*Algo_t, or kNative
   size_t workspace;
 };
+// cuDNN has no algorithm for the case (some layout and dtype pairs): the
+// native kernel runs instead.
+constexpr int kNative = -1;
 
 std::vector<int64_t> key_of(const ConvParams& p, Pass pass) {
   std::vector<int64_t> key = conv_key(p);
@@ -115,13 +122,16 @@ Choice choose(const std::vector<int64_t>& key, Find&& find) {
   return choices().emplace(key, c).first->second;
 }
 
-// The fastest successful result of a Find call.
+// The fastest successful result of a Find call, or kNative when none works.
 template <typename Perf>
-Choice best_of(const Perf* results, int count, const char* pass) {
-  for (int i = 0; i < count; ++i)
-    if (results[i].status == CUDNN_STATUS_SUCCESS)
-      return {static_cast<int>(results[i].algo), results[i].memory};
-  throw DeviceError(std::string("cuDNN ") + pass + ": no algorithm works for this convolution");
+Choice best_of(cudnnStatus_t status, const Perf* results, int count, const char* pass) {
+  if (status != CUDNN_STATUS_SUCCESS && status != CUDNN_STATUS_NOT_SUPPORTED)
+    throw_cudnn_error(status, "cudnnFind*AlgorithmEx", __FILE__, __LINE__);
+  for (int i = 0; status == CUDNN_STATUS_SUCCESS && i < count; ++i)
+    if (results[i].status == CUDNN_STATUS_SUCCESS) return {static_cast<int>(results[i].algo), results[i].memory};
+  registry::log_once(std::string("striate: cuDNN ") + pass +
+                     ": no algorithm for this convolution (layout, dtype or size); running the native kernel");
+  return {kNative, 0};
 }
 
 // Scratch for Find to try algorithms in: kMaxWorkspace, or less when the GPU
@@ -148,10 +158,11 @@ void conv2d_forward(const ConvParams& p, const void* input, const void* weight, 
     constexpr int kMax = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
     cudnnConvolutionFwdAlgoPerf_t results[kMax];
     int found = 0;
-    STRIATE_CUDNN_CHECK(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, input, d.w, weight, d.conv, d.y, output, kMax,
-                                                               &found, results, scratch.data(), scratch.size()));
-    return best_of(results, found, "conv2d forward");
+    const cudnnStatus_t status = cudnnFindConvolutionForwardAlgorithmEx(
+        h, d.x, input, d.w, weight, d.conv, d.y, output, kMax, &found, results, scratch.data(), scratch.size());
+    return best_of(status, results, found, "conv2d forward");
   });
+  if (c.algo == kNative) return cuda::conv2d_forward(p, input, weight, bias, output);
   Workspace scratch(c.workspace);
   STRIATE_CUDNN_CHECK(cudnnConvolutionForward(h, scaling_one(p.dtype), d.x, input, d.w, weight, d.conv,
                                               static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), scratch.data(),
@@ -170,11 +181,12 @@ void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad
     constexpr int kMax = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
     cudnnConvolutionBwdDataAlgoPerf_t results[kMax];
     int found = 0;
-    STRIATE_CUDNN_CHECK(cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, weight, d.y, grad_output, d.conv, d.x,
-                                                                    grad_input, kMax, &found, results,
-                                                                    scratch.data(), scratch.size()));
-    return best_of(results, found, "conv2d grad input");
+    const cudnnStatus_t status =
+        cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, weight, d.y, grad_output, d.conv, d.x, grad_input, kMax,
+                                                    &found, results, scratch.data(), scratch.size());
+    return best_of(status, results, found, "conv2d grad input");
   });
+  if (c.algo == kNative) return cuda::conv2d_grad_input(p, weight, grad_output, grad_input);
   Workspace scratch(c.workspace);
   STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardData(h, scaling_one(p.dtype), d.w, weight, d.y, grad_output, d.conv,
                                                    static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), scratch.data(),
@@ -194,11 +206,12 @@ void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad
       constexpr int kMax = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
       cudnnConvolutionBwdFilterAlgoPerf_t results[kMax];
       int found = 0;
-      STRIATE_CUDNN_CHECK(cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, input, d.y, grad_output, d.conv, d.w,
-                                                                        grad_weight, kMax, &found, results,
-                                                                        scratch.data(), scratch.size()));
-      return best_of(results, found, "conv2d grad weight");
+      const cudnnStatus_t status =
+          cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, input, d.y, grad_output, d.conv, d.w, grad_weight,
+                                                        kMax, &found, results, scratch.data(), scratch.size());
+      return best_of(status, results, found, "conv2d grad weight");
     });
+    if (c.algo == kNative) return cuda::conv2d_grad_weight(p, input, grad_output, grad_weight, grad_bias);
     Workspace scratch(c.workspace);
     STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, scaling_one(p.dtype), d.x, input, d.y, grad_output, d.conv,
                                                        static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo),
