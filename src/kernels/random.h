@@ -79,11 +79,9 @@ namespace cpu {
 void random(const RandomParams& p);
 void randperm(const RandpermParams& p);
 }  // namespace cpu
-#ifdef STRIATE_WITH_CUDA
 namespace cuda {
 void random(const RandomParams& p);
 }  // namespace cuda
-#endif
 
 // ---- the shared mapping (host and device) ---------------------------------
 

@@ -170,5 +170,17 @@ TEST(CudaRandom, TheSameSeedGivesTheSameNumbersOnCpuAndGpu) {
   }
 }
 
+// The fill runs on the current stream: a copy queued right after it on a
+// side stream (which does not wait for the legacy default stream) sees it.
+TEST(CudaRandom, FillsOnTheCurrentStream) {
+  STRIATE_REQUIRE_GPU();
+  const cuda::Stream side = cuda::Stream::create();
+  cuda::StreamGuard guard(side);
+  Generator a(99), b(99);
+  const Tensor cpu_values = rand({1 << 24}, TensorOptions(kFloat), &a);
+  const Tensor gpu_values = rand({1 << 24}, TensorOptions(kFloat).device(kGpu), &b);
+  expect_identical(gpu_values.cpu(), cpu_values);
+}
+
 }  // namespace
 }  // namespace striate

@@ -1,7 +1,7 @@
 // The CUDA elementwise kernels (elementwise.cu) run by the emulator against
-// the CPU: the arithmetic binary ops (f32, f64, and int32 exactly) and the
-// unary ops, over each loop of loops.h (vector path, scalar fallback,
-// strided view).
+// the CPU: the arithmetic binary ops (f32, f64, and int32 exactly), the
+// comparisons and logic ops (bool out, exactly), the unary ops and where,
+// over each loop of loops.h (vector path, scalar fallback, strided view).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -126,6 +126,70 @@ TEST(EmulatedElementwise, UnaryOpsMatchTheCpu) {
       expect_unary_matches<float>(op, name, l);
       expect_unary_matches<double>(op, name, l);
     }
+}
+
+// Comparisons and logic write bool; inputs with many ties and zeros (the
+// integers mod 3) so that every outcome occurs.
+template <typename T>
+void expect_predicate_matches(BinaryOp op, const char* name, const Layout& l) {
+  const std::string where = std::string(name) + ", " + l.name + ", " + dtype_name(dtype_of<T>());
+  const size_t size = static_cast<size_t>(l.n + l.offset);
+  std::vector<T> a(size), b(size);
+  for (size_t i = 0; i < size; ++i) {
+    a[i] = static_cast<T>(static_cast<int>(i * 7 % 3) - 1);
+    b[i] = static_cast<T>(static_cast<int>(i * 5 % 3) - 1);
+  }
+  std::vector<uint8_t> got(size, 0xA5), want = got;
+  const auto params = [&](std::vector<uint8_t>& out) {
+    char* const data[3] = {reinterpret_cast<char*>(out.data()), bytes(a), bytes(b)};
+    kernels::BinaryParams p{loop_of(l, sizeof(T), data), op, dtype_of<T>()};
+    // The output's strides are of one-byte bools.
+    for (int d = 0; d < p.loop.ndim; ++d) p.loop.strides[0][d] = p.loop.strides[0][d] / static_cast<int64_t>(sizeof(T));
+    p.loop.data[0] = reinterpret_cast<char*>(out.data()) + l.offset;
+    return p;
+  };
+  kernels::cuda::binary(params(got));
+  kernels::cpu::binary(params(want));
+  EXPECT_EQ(got, want) << where;
+}
+
+TEST(EmulatedElementwise, ComparisonsAndLogicMatchTheCpu) {
+  const std::pair<BinaryOp, const char*> ops[] = {{BinaryOp::Eq, "eq"}, {BinaryOp::Ne, "ne"},
+                                                  {BinaryOp::Lt, "lt"}, {BinaryOp::Le, "le"},
+                                                  {BinaryOp::Gt, "gt"}, {BinaryOp::Ge, "ge"},
+                                                  {BinaryOp::LogicalAnd, "logical_and"},
+                                                  {BinaryOp::LogicalOr, "logical_or"}};
+  for (const auto& [op, name] : ops)
+    for (const Layout& l : kLayouts) {
+      expect_predicate_matches<float>(op, name, l);
+      expect_predicate_matches<double>(op, name, l);
+      expect_predicate_matches<int32_t>(op, name, l);
+    }
+}
+
+template <typename T>
+void expect_where_matches(const Layout& l) {
+  const std::string where = std::string("where, ") + l.name + ", " + dtype_name(dtype_of<T>());
+  const size_t size = static_cast<size_t>(l.n + l.offset);
+  std::vector<T> a = inputs<T>(size, 74), b = inputs<T>(size, 75);
+  std::vector<uint8_t> condition(size * sizeof(T), 0);
+  for (size_t i = 0; i < size; ++i) condition[i * sizeof(T)] = (i * 11 % 5) < 2 ? 1 : 0;
+  std::vector<T> got = poisoned_or_zero<T>(size), want = got;
+  const auto params = [&](std::vector<T>& out) {
+    char* const data[4] = {bytes(out), reinterpret_cast<char*>(condition.data()), bytes(a), bytes(b)};
+    return kernels::WhereParams{loop_of(l, sizeof(T), data), dtype_of<T>()};
+  };
+  kernels::cuda::where(params(got));
+  kernels::cpu::where(params(want));
+  expect_same(got, want, l, where);
+}
+
+TEST(EmulatedElementwise, WhereMatchesTheCpu) {
+  for (const Layout& l : kLayouts) {
+    expect_where_matches<float>(l);
+    expect_where_matches<double>(l);
+    expect_where_matches<int32_t>(l);
+  }
 }
 
 }  // namespace

@@ -4,9 +4,13 @@
 // channels per block for channels-last-like layouts, a block per channel
 // otherwise), batch norm apply / backward input, and layer norm forward and
 // backward (a warp per row for short rows, a block per row for long ones,
-// with the weight and bias gradients reduced over rows).
+// with the weight and bias gradients reduced over rows), and local response
+// normalisation forward and backward (windows across channels, clipped at
+// both ends).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -136,6 +140,39 @@ void expect_layer_norm_matches(const RowsCase& rc) {
     expect_close(gw, to_f64(want_gw), scale_of(to_f64(want_gw)), rc.rows, where + ": grad weight");
     expect_close(gb, to_f64(want_gb), scale_of(to_f64(want_gb)), rc.rows, where + ": grad bias");
   }
+}
+
+// LRN over [outer, channels, inner]: odd and even window sizes, windows
+// wider than the channel count.
+template <typename T>
+void expect_lrn_matches(const kernels::ChannelShape& s, int64_t size) {
+  const std::string where = name_of(s) + ", size " + std::to_string(size) + ", " + dtype_name(dtype_of<T>());
+  const size_t n = static_cast<size_t>(s.outer * s.channels * s.inner);
+  const std::vector<T> x = random_values<T>(n, 31), g = random_values<T>(n, 32);
+  const double alpha = 0.3, beta = 0.75, k = 2.0;  // large alpha: the window's sum matters
+  std::vector<T> y = poisoned<T>(n), denom = poisoned<T>(n), want_y(n), want_denom(n);
+  kernels::cuda::lrn_forward({x.data(), y.data(), denom.data(), s, size, alpha, beta, k, dtype_of<T>()});
+  kernels::cpu::lrn_forward({x.data(), want_y.data(), want_denom.data(), s, size, alpha, beta, k, dtype_of<T>()});
+  // A window sum of `size` squares, then a power: a few roundings each.
+  expect_close(denom, to_f64(want_denom), scale_of(to_f64(want_denom)), size + 4, where + ": denominator");
+  expect_close(y, to_f64(want_y), scale_of(to_f64(want_y)), size + 4, where + ": output");
+
+  std::vector<T> gx = poisoned<T>(n), want_gx(n);
+  kernels::cuda::lrn_backward({g.data(), x.data(), want_denom.data(), gx.data(), s, size, alpha, beta, dtype_of<T>()});
+  kernels::cpu::lrn_backward(
+      {g.data(), x.data(), want_denom.data(), want_gx.data(), s, size, alpha, beta, dtype_of<T>()});
+  // A window sum of terms with both signs: scaled by the largest of them.
+  const double largest = *std::max_element(want_gx.begin(), want_gx.end(), [](T a, T b) { return std::abs(a) < std::abs(b); });
+  expect_close(gx, to_f64(want_gx), std::vector<double>(n, std::max(1.0, std::abs(largest))), 2 * size + 4,
+               where + ": grad input");
+}
+
+TEST(EmulatedNorm, LocalResponseNormMatchesTheCpu) {
+  for (const kernels::ChannelShape& s : {kernels::ChannelShape{3, 7, 5}, kernels::ChannelShape{2, 3, 9}})
+    for (int64_t size : {1, 2, 5}) {
+      expect_lrn_matches<float>(s, size);
+      expect_lrn_matches<double>(s, size);
+    }
 }
 
 TEST(EmulatedNorm, BatchNormMatchesTheCpu) {

@@ -34,8 +34,6 @@ struct Buffer {
   void* data() { return bytes.data(); }
 };
 
-size_t element_size(DType t) { return t == DType::F64 ? 8 : t == DType::F32 ? 4 : 2; }
-
 // Values from `gen` stored as `dtype`: normal(0, scale), a few exceptional
 // ones when `specials` (NaN, infinities).
 Buffer values(DType dtype, int64_t n, std::mt19937& gen, double scale, bool specials) {
@@ -158,13 +156,15 @@ TEST(EmulatedOptim, SgdMatchesTheCpuBitForBit) {
   for (DType dtype : kDtypes)
     for (const SgdCase& c : cases) {
       const std::string where = std::string("sgd ") + c.name + ", " + dtype_name(dtype);
-      State cpu = make_state(dtype, 11), emulated = cpu;
+      const State initial = make_state(dtype, 11);
+      State cpu = initial, emulated = initial;
       for (int step = 0; step < 2; ++step) {
         kernels::SgdHyper h = c.hyper;
         h.new_buffers = h.new_buffers && step == 0;
         kernels::cpu::sgd(sgd_params(cpu, dtype, h));
         kernels::cuda::sgd(sgd_params(emulated, dtype, h));
       }
+      EXPECT_NE(cpu.param[1].bytes, initial.param[1].bytes) << where << ": the update changed nothing";
       expect_states_match(emulated, cpu, dtype, c.hyper.momentum != 0, false, where);
     }
 }
@@ -184,11 +184,13 @@ TEST(EmulatedOptim, AdamMatchesTheCpuBitForBit) {
   for (DType dtype : kDtypes)
     for (const AdamCase& c : cases) {
       const std::string where = std::string(c.name) + ", " + dtype_name(dtype);
-      State cpu = make_state(dtype, 12), emulated = cpu;
+      const State initial = make_state(dtype, 12);
+      State cpu = initial, emulated = initial;
       for (int step = 1; step <= 2; ++step) {
         kernels::cpu::adam(adam_params(cpu, dtype, c.hyper, step));
         kernels::cuda::adam(adam_params(emulated, dtype, c.hyper, step));
       }
+      EXPECT_NE(cpu.param[1].bytes, initial.param[1].bytes) << where << ": the update changed nothing";
       expect_states_match(emulated, cpu, dtype, true, true, where);
     }
 }

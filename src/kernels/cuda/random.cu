@@ -86,8 +86,9 @@ void fill(const RandomParams& p, int per_counter) {
   // Enough blocks to fill the GPU several times over; the grid-stride loop covers the rest.
   const int64_t blocks = (counters + kThreads - 1) / kThreads;
   const unsigned grid = static_cast<unsigned>(blocks < 65536 ? blocks : 65536);
-  // No stream API yet: the legacy default stream, ordered after earlier work.
-  launch_on(cudaStream_t{}, "random", fill_random_kernel<Out>, grid, kThreads, 0, p, per_counter);
+  // On the current stream, as every other kernel: the pool's streams do not
+  // wait for the legacy default stream.
+  launch("random", fill_random_kernel<Out>, grid, kThreads, 0, p, per_counter);
 }
 
 }  // namespace
