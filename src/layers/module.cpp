@@ -167,6 +167,19 @@ void Module::to(DType dtype) {
     if (t.is_floating_point() && t.dtype() != dtype) t.set_data(t.to(dtype));
 }
 
+void Module::to(MemoryFormat format) {
+  STRIATE_CHECK(format != MemoryFormat::Preserve, ValueError,
+                "Module::to: expected MemoryFormat::Contiguous or ChannelsLast, got Preserve");
+  NoGradGuard no_grad;
+  const auto relaid = [format](const Tensor& t) { return t.defined() && t.dim() == 4 && !t.is_contiguous(format); };
+  for (auto& t : parameters()) {
+    if (relaid(t)) t.set_data(t.detach().contiguous(format));
+    if (relaid(t.grad())) t.mutable_grad() = t.grad().contiguous(format);
+  }
+  for (auto& t : buffers())
+    if (relaid(t)) t.set_data(t.contiguous(format));
+}
+
 void Module::zero_grad(bool set_to_none) {
   for (auto& t : parameters()) {
     if (!t.grad().defined()) continue;

@@ -1,6 +1,6 @@
 // nn::Module: names of parameters, buffers and children through nested
 // containers, state_dict order and strict loading, train/eval, to(dtype),
-// zero_grad, printing, containers, and a user-defined module.
+// to(ChannelsLast), zero_grad, printing, containers, and a user-defined module.
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -122,6 +122,55 @@ TEST(Module, LoadStateDictConvertsDtype) {
   b->load_state_dict(a->state_dict());
   EXPECT_EQ(b->weight.dtype(), kFloat);
   EXPECT_TRUE(allclose(b->weight.to(kDouble), a->weight));
+}
+
+// to(ChannelsLast) relays the conv weights (OHWI), leaves 1-D and 2-D
+// tensors alone, computes what the NCHW model computes, and training keeps
+// the layout: the weight gradients come back channels last, and so do the
+// updated weights. A checkpoint of it loads into an NCHW model.
+TEST(Module, ToChannelsLastRelaysConvWeightsAndTrainsInPlace) {
+  manual_seed(8);
+  const auto make = [] {
+    return nn::Sequential(nn::Conv2d(nn::Conv2dOptions(3, 8, 3).padding(1)), nn::BatchNorm2d(8), nn::ReLU(),
+                          nn::Conv2d(nn::Conv2dOptions(8, 4, 3).stride(2)), nn::Flatten(), nn::Linear(4 * 3 * 3, 5));
+  };
+  nn::Sequential nchw = make(), cl = make();
+  cl->load_state_dict(nchw->state_dict());
+  const Tensor conv_weight = cl->named_parameters()[0].second;
+  cl->to(MemoryFormat::ChannelsLast);
+  for (const auto& [name, t] : cl->named_parameters()) {
+    if (t.dim() == 4) EXPECT_TRUE(t.is_contiguous(MemoryFormat::ChannelsLast)) << name;
+    else EXPECT_TRUE(t.is_contiguous()) << name;
+  }
+  EXPECT_TRUE(conv_weight.is_contiguous(MemoryFormat::ChannelsLast)) << "relaid in place, not replaced";
+
+  const Tensor x = randn({2, 3, 7, 7}), labels = tensor<int64_t>({1, 4});
+  optim::SGD opt_nchw(nchw->parameters(), optim::SGDOptions(0.1).momentum(0.9));
+  optim::SGD opt_cl(cl->parameters(), optim::SGDOptions(0.1).momentum(0.9));
+  for (int step = 0; step < 2; ++step) {
+    opt_nchw.zero_grad();
+    opt_cl.zero_grad();
+    const Tensor loss_nchw = cross_entropy(nchw(x), labels);
+    const Tensor loss_cl = cross_entropy(cl(x.contiguous(MemoryFormat::ChannelsLast)), labels);
+    EXPECT_NEAR(loss_cl.item<double>(), loss_nchw.item<double>(), 1e-5);
+    loss_nchw.backward();
+    loss_cl.backward();
+    EXPECT_TRUE(conv_weight.grad().is_contiguous(MemoryFormat::ChannelsLast));
+    opt_nchw.step();
+    opt_cl.step();
+  }
+  EXPECT_TRUE(conv_weight.is_contiguous(MemoryFormat::ChannelsLast));
+  const auto trained = nchw->state_dict();
+  const auto trained_cl = cl->state_dict();
+  for (size_t i = 0; i < trained.size(); ++i)
+    EXPECT_TRUE(allclose(trained_cl[i].second, trained[i].second, 1e-4, 1e-5)) << trained[i].first;
+
+  nn::Sequential reloaded = make();
+  reloaded->load_state_dict(cl->state_dict());
+  EXPECT_TRUE(allclose(reloaded->named_parameters()[0].second, conv_weight));
+  cl->to(MemoryFormat::Contiguous);
+  EXPECT_TRUE(conv_weight.is_contiguous());
+  EXPECT_THROW(cl->to(MemoryFormat::Preserve), ValueError);
 }
 
 TEST(Module, StrictLoadListsEveryProblemAndChangesNothing) {

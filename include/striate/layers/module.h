@@ -66,6 +66,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // caller already holds (and optimizers) keep referring to them.
   void to(Device device);
   void to(DType dtype);  // floating parameters and buffers only
+  // Lays out every 4-D parameter and buffer (and gradient) in `format`, as
+  // PyTorch's module.to(memory_format=...): with ChannelsLast, conv weights
+  // become OHWI, so channels-last inputs run the NHWC kernels without
+  // converting a weight each step. Other tensors are left as they are.
+  void to(MemoryFormat format);
   void zero_grad(bool set_to_none = true);
 
   // Parameters then buffers, recursively, with dotted names.
