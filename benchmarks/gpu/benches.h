@@ -15,7 +15,7 @@ struct BenchContext {
   RepPolicy policy;
   bool full = false;
   int64_t l2_bytes = 0;
-  bool nchw = true, nhwc = true;  // convolution layouts
+  bool nchw = true, nhwc = true;  // layouts of the convolutions and the 4-D memory cases
 };
 
 std::vector<ConvResult> run_conv_suite(const std::string& suite, const BenchContext& ctx);

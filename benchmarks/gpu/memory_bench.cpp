@@ -14,11 +14,11 @@ namespace {
 TensorOptions gpu_floats() { return TensorOptions(kFloat).device(Device::cuda(cuda::current_device())); }
 
 // Times the backward of y = forward(x) (x random, requiring grad) for a random grad_output.
-Measurement time_backward(const std::function<Tensor(const Tensor&)>& forward, const Shape& shape, Generator& gen,
-                          const RepPolicy& policy) {
-  Tensor x = randn(shape, gpu_floats(), &gen).requires_grad_();
+Measurement time_backward(const std::function<Tensor(const Tensor&)>& forward, const Shape& shape,
+                          MemoryFormat format, Generator& gen, const RepPolicy& policy) {
+  Tensor x = randn(shape, gpu_floats(), &gen).contiguous(format).requires_grad_();
   const Tensor y = forward(x);
-  const Tensor gy = randn(y.sizes(), gpu_floats(), &gen);
+  const Tensor gy = randn(y.sizes(), gpu_floats(), &gen).contiguous(y.suggest_memory_format());
   const std::shared_ptr<autograd::Node> node = y.grad_fn();
   if (node == nullptr) throw AutogradError("kernel bench: the op recorded no backward node");
   return time_on_gpu(
@@ -59,37 +59,39 @@ struct TrainingBatchNorm {
 Measurement time_case(const MemorySpec& s, const std::vector<std::vector<int64_t>>& param_shapes, Generator& gen,
                       const RepPolicy& policy) {
   const Shape shape(s.shape.begin(), s.shape.end());
+  const MemoryFormat format = s.channels_last ? MemoryFormat::ChannelsLast : MemoryFormat::Contiguous;
+  const auto input = [&] { return randn(shape, gpu_floats(), &gen).contiguous(format); };
   switch (s.op) {
     case MemoryOp::Relu: {
-      const Tensor x = randn(shape, gpu_floats(), &gen);
+      const Tensor x = input();
       return time_on_gpu([&](int64_t) { const Tensor y = relu(x); }, policy);
     }
     case MemoryOp::ReluBackward:
-      return time_backward([](const Tensor& x) { return relu(x); }, shape, gen, policy);
+      return time_backward([](const Tensor& x) { return relu(x); }, shape, format, gen, policy);
     case MemoryOp::Add: {
       const Tensor a = randn(shape, gpu_floats(), &gen), b = randn(shape, gpu_floats(), &gen);
       return time_on_gpu([&](int64_t) { const Tensor y = add(a, b); }, policy);
     }
     case MemoryOp::MaxPool: {
-      const Tensor x = randn(shape, gpu_floats(), &gen);
+      const Tensor x = input();
       return time_on_gpu([&](int64_t) { const Tensor y = max_pool2d(x, 3, 2, 1); }, policy);
     }
     case MemoryOp::MaxPoolBackward:
-      return time_backward([](const Tensor& x) { return max_pool2d(x, 3, 2, 1); }, shape, gen, policy);
+      return time_backward([](const Tensor& x) { return max_pool2d(x, 3, 2, 1); }, shape, format, gen, policy);
     case MemoryOp::BatchNorm: {
-      const Tensor x = randn(shape, gpu_floats(), &gen);
+      const Tensor x = input();
       const TrainingBatchNorm bn(shape[1], gen);
       NoGradGuard no_grad;  // no graph to record (weight and bias require grad); the batch statistics are still used
       return time_on_gpu([&](int64_t) { const Tensor y = bn(x); }, policy);
     }
     case MemoryOp::BatchNormBackward:
-      return time_backward(TrainingBatchNorm(shape[1], gen), shape, gen, policy);
+      return time_backward(TrainingBatchNorm(shape[1], gen), shape, format, gen, policy);
     case MemoryOp::Softmax: {
-      const Tensor x = randn(shape, gpu_floats(), &gen);
+      const Tensor x = input();
       return time_on_gpu([&](int64_t) { const Tensor y = softmax(x, 1); }, policy);
     }
     case MemoryOp::SoftmaxBackward:
-      return time_backward([](const Tensor& x) { return softmax(x, 1); }, shape, gen, policy);
+      return time_backward([](const Tensor& x) { return softmax(x, 1); }, shape, format, gen, policy);
     case MemoryOp::Sgd:
       return time_optimizer(param_shapes, gen, policy, [](const std::vector<Tensor>& p) {
         return optim::SGD(p, optim::SGDOptions(0.01).momentum(0.9));
@@ -126,7 +128,7 @@ std::vector<MemoryResult> run_memory_suite(const BenchContext& ctx) {
   }
   std::vector<MemoryResult> results;
   Generator gen(44);
-  for (const MemorySpec& spec : memory_suite(parameters)) {
+  for (const MemorySpec& spec : in_layouts(memory_suite(parameters), ctx.nchw, ctx.nhwc)) {
     MemoryResult r{spec, {}};
     try {
       const bool optimizer = spec.op == MemoryOp::Sgd || spec.op == MemoryOp::Adam;

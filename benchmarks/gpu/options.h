@@ -14,7 +14,7 @@ namespace striate::bench {
 struct Options {
   std::vector<std::string> suites;  // in run order, no repeats
   bool quick = false, full = false;
-  bool nchw = true, nhwc = true;  // the convolution layouts to time
+  bool nchw = true, nhwc = true;  // the layouts to time (convolutions, 4-D memory cases)
   std::string out_dir = ".";
   std::string commit;          // empty: STRIATE_GIT_COMMIT from configure time, else "unknown"
   std::string torch_overhead;  // a JSON file written by torch_overhead.py

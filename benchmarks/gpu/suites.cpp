@@ -257,7 +257,7 @@ std::vector<MemorySpec> memory_suite(int64_t optimizer_parameters) {
   const std::vector<int64_t> stem{kBatch, 64, 112, 112};
   const int64_t stem_n = kBatch * 64 * 112 * 112, pooled_n = kBatch * 64 * 56 * 56;
   const int64_t rows = 65536, cols = 1000, sm = rows * cols, params = optimizer_parameters;
-  return {
+  std::vector<MemorySpec> suite{
       {MemoryOp::Relu, "relu forward", {n}, 2 * f * n, "read x, write y"},
       {MemoryOp::ReluBackward, "relu backward", {n}, 3 * f * n,
        "read grad_output and the saved input, write grad_input"},
@@ -277,6 +277,22 @@ std::vector<MemorySpec> memory_suite(int64_t optimizer_parameters) {
        "read param, grad, momentum; write param, momentum"},
       {MemoryOp::Adam, "Adam step", {params}, 7 * f * params, "read param, grad, m, v; write param, m, v"},
   };
+  // The stem's pooling and batch norm again on channels-last activations.
+  for (size_t i = 0, n_nchw = suite.size(); i < n_nchw; ++i)
+    if (suite[i].shape == stem) {
+      MemorySpec nhwc = suite[i];
+      nhwc.name += ", NHWC";
+      nhwc.channels_last = true;
+      suite.push_back(nhwc);
+    }
+  return suite;
+}
+
+std::vector<MemorySpec> in_layouts(const std::vector<MemorySpec>& cases, bool nchw, bool nhwc) {
+  std::vector<MemorySpec> kept;
+  for (const MemorySpec& s : cases)
+    if (s.shape.size() != 4 || (s.channels_last ? nhwc : nchw)) kept.push_back(s);
+  return kept;
 }
 
 std::vector<std::string> all_suite_names() {

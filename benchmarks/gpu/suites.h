@@ -90,13 +90,15 @@ enum class MemoryOp {
 // the rule (`traffic`) that gave them. Bytes are the least traffic the
 // operation needs: each tensor the algorithm must read is read once per
 // pass it needs, each output is written once; caches are assumed not to
-// hold the (much larger than L2) tensors between passes.
+// hold the (much larger than L2) tensors between passes. The 4-D cases come
+// in NCHW and in channels-last (NHWC kernels; the same bytes).
 struct MemorySpec {
   MemoryOp op;
   std::string name;
   std::vector<int64_t> shape;
   int64_t bytes;
   std::string traffic;
+  bool channels_last = false;  // the input (and so the output and the gradients) in MemoryFormat::ChannelsLast
 };
 
 // ResNet-50's parameter count (torchvision's, 1000 classes).
@@ -105,6 +107,8 @@ inline constexpr int64_t kMemoryElements = int64_t{64} << 20;  // 64M: fills any
 
 // The suite; the optimizer cases update `optimizer_parameters` f32 values.
 std::vector<MemorySpec> memory_suite(int64_t optimizer_parameters = kResNet50Parameters);
+// The cases of the chosen layouts; those with no 4-D tensor always stay.
+std::vector<MemorySpec> in_layouts(const std::vector<MemorySpec>& cases, bool nchw, bool nhwc);
 
 // ---- selection -------------------------------------------------------------------------
 

@@ -34,9 +34,9 @@ const Kernel<MaxPool2dLibraryBackwardFn> max_pool2d_library_backward_kernel{
 
 std::vector<int64_t> pool_key(const Pool2dShape& s, const Pool2dWindow& w, DType dtype, bool count_include_pad,
                               int64_t divisor_override) {
-  return {static_cast<int64_t>(dtype), s.planes, s.in_h, s.in_w, s.out_h, s.out_w, w.kernel_h, w.kernel_w,
-          w.stride_h, w.stride_w, w.pad_h, w.pad_w, w.dilation_h, w.dilation_w, count_include_pad ? 1 : 0,
-          divisor_override};
+  return {static_cast<int64_t>(dtype), s.planes, s.in_h, s.in_w, s.out_h, s.out_w, s.pixel_stride, w.kernel_h,
+          w.kernel_w, w.stride_h, w.stride_w, w.pad_h, w.pad_w, w.dilation_h, w.dilation_w,
+          count_include_pad ? 1 : 0, divisor_override};
 }
 
 const char* library_pool_limit(const Pool2dShape& s, const Pool2dWindow& w, int64_t divisor_override) {
@@ -50,13 +50,14 @@ const char* library_pool_limit(const Pool2dShape& s, const Pool2dWindow& w, int6
   if (floor_out(s.in_h, w.kernel_h, w.pad_h, w.stride_h) != s.out_h ||
       floor_out(s.in_w, w.kernel_w, w.pad_w, w.stride_w) != s.out_w)
     return "a ceil_mode output size (cuDNN's is floor mode)";
-  if (std::max(s.in_h * s.in_w, s.out_h * s.out_w) > INT32_MAX) return "a plane beyond 32-bit sizes";
+  if (std::max(s.in_h * s.in_w, s.out_h * s.out_w) * s.pixel_stride > INT32_MAX)
+    return s.pixel_stride == 1 ? "a plane beyond 32-bit sizes" : "an image beyond 32-bit sizes";
   return nullptr;
 }
 
 int64_t library_pool_planes_per_call(const Pool2dShape& s) {
-  const int64_t plane = std::max<int64_t>({s.in_h * s.in_w, s.out_h * s.out_w, 1});
-  return std::max<int64_t>(1, std::min<int64_t>(65535, INT32_MAX / plane));
+  const int64_t image = std::max<int64_t>({s.in_h * s.in_w, s.out_h * s.out_w, 1}) * s.pixel_stride;
+  return std::max<int64_t>(1, std::min<int64_t>(65535, INT32_MAX / image)) * s.pixel_stride;
 }
 
 }  // namespace striate::kernels

@@ -1,11 +1,14 @@
-// Pooling kernels over contiguous [planes, H, W] blocks (planes = N * C of an
-// NCHW tensor; 1-D pooling is 2-D with H = 1), forward and backward, f32 and
-// f64 (the op layer computes f16/bf16 in f32 and converts ChannelsLast).
-// CPU kernels in cpu/pooling.cpp, CUDA ones in cuda/pooling.cu, cuDNN ones
-// (OpFamily::Pooling's library backend) in cudnn/pooling.cpp.
+// Pooling kernels over [planes, H, W] blocks, forward and backward, f32 and
+// f64 (the op layer computes f16/bf16 in f32; 1-D pooling is 2-D with H = 1).
+// A block is NCHW (planes = N * C, each plane contiguous) or channels-last
+// (NHWC: the C planes of an image interleaved pixel by pixel), as
+// Pool2dShape::pixel_stride says. CPU kernels in cpu/pooling.cpp, CUDA ones
+// in cuda/pooling.cu, cuDNN ones (OpFamily::Pooling's library backend) in
+// cudnn/pooling.cpp.
 //
 // Max-pooling indices are positions in the flattened H * W plane of the
-// input, as PyTorch returns them; backward scatters through them.
+// input, as PyTorch returns them (in either layout); backward scatters
+// through them. Index and output buffers are laid out as the output.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +23,10 @@ struct Pool2dShape {
   int64_t planes = 0;
   int64_t in_h = 0, in_w = 0;
   int64_t out_h = 0, out_w = 0;
+  // Elements between horizontally adjacent pixels of a plane: 1 for NCHW;
+  // C for channels-last, where plane n * C + c has pixel (y, x) at
+  // ((n * H + y) * W + x) * C + c. NCHW is the case C = 1 of that formula.
+  int64_t pixel_stride = 1;
 };
 
 // Window of output (oh, ow): rows oh * stride_h - pad_h + i * dilation_h for
@@ -139,8 +146,8 @@ std::vector<int64_t> pool_key(const Pool2dShape& s, const Pool2dWindow& w, DType
 // 32-bit sizes. Shared by the op layer (what to keep for backward) and the
 // cuDNN entries (when to run the native kernel).
 const char* library_pool_limit(const Pool2dShape& s, const Pool2dWindow& w, int64_t divisor_override);
-// The most planes one cuDNN call takes: each call's tensor stays within
-// 32-bit element counts and 65535 images.
+// The most planes one cuDNN call takes (whole images when channels-last):
+// each call's tensor stays within 32-bit element counts and 65535 images.
 int64_t library_pool_planes_per_call(const Pool2dShape& s);
 
 namespace cpu {
@@ -163,7 +170,7 @@ void adaptive_avg_pool2d_backward(const AdaptiveAvgPool2dBackwardParams& p);
 void adaptive_max_pool2d(const AdaptivePool2dParams& p);
 }  // namespace cuda
 
-// cuDNN pooling (cudnnPoolingForward/Backward, NCHW, f32/f64): max pooling
+// cuDNN pooling (cudnnPoolingForward/Backward, NCHW or NHWC, f32/f64): max pooling
 // as CUDNN_POOLING_MAX_DETERMINISTIC, average as COUNT_INCLUDE_PADDING or
 // COUNT_EXCLUDE_PADDING, NaN propagated. What cuDNN cannot do (see
 // library_pool_limit; max pooling that must return indices; an average

@@ -183,7 +183,7 @@ TEST(BenchSuites, GemmParamsComputeTheProductTheyDescribe) {
 
 TEST(BenchSuites, MemoryBytesCountEachTensorOncePerPass) {
   const std::vector<MemorySpec> specs = memory_suite();
-  ASSERT_EQ(specs.size(), 11u);
+  ASSERT_EQ(specs.size(), 15u);  // 11 cases, the 4 on the ResNet stem's activations in NHWC too
   const auto find = [&](MemoryOp op) {
     const auto it = std::find_if(specs.begin(), specs.end(), [&](const MemorySpec& s) { return s.op == op; });
     EXPECT_NE(it, specs.end());
@@ -201,11 +201,39 @@ TEST(BenchSuites, MemoryBytesCountEachTensorOncePerPass) {
   EXPECT_EQ(find(MemoryOp::SoftmaxBackward).bytes, int64_t{12} * 65536 * 1000);
   EXPECT_EQ(find(MemoryOp::Sgd).bytes, int64_t{511140640});  // 5 floats a ResNet-50 parameter
   EXPECT_EQ(find(MemoryOp::Adam).bytes, int64_t{28} * kResNet50Parameters);
-  EXPECT_EQ(memory_suite(1000).back().bytes, 28000);
+  const std::vector<MemorySpec> small = memory_suite(1000);
+  EXPECT_EQ(std::find_if(small.begin(), small.end(), [](const MemorySpec& s) { return s.op == MemoryOp::Adam; })->bytes,
+            28000);
+  for (const MemorySpec& s : specs) {
+    if (!s.channels_last) continue;
+    EXPECT_NE(s.name.find("NHWC"), std::string::npos) << s.name;
+    const auto nchw = std::find_if(specs.begin(), specs.end(),
+                                   [&](const MemorySpec& o) { return o.op == s.op && !o.channels_last; });
+    ASSERT_NE(nchw, specs.end()) << s.name;
+    EXPECT_EQ(s.bytes, nchw->bytes) << s.name;
+    EXPECT_EQ(s.shape, nchw->shape) << s.name;
+  }
   for (const MemorySpec& s : specs) {
     EXPECT_FALSE(s.traffic.empty()) << s.name;
     EXPECT_GT(s.bytes, int64_t{64} << 20) << s.name << " would fit in a large L2";
   }
+}
+
+TEST(BenchSuites, MemoryLayoutsFilterOnlyTheFourDimensionalCases) {
+  const std::vector<MemorySpec> all = memory_suite();
+  const auto count = [](const std::vector<MemorySpec>& v, bool four_d, bool channels_last) {
+    return std::count_if(v.begin(), v.end(), [&](const MemorySpec& s) {
+      return (s.shape.size() == 4) == four_d && s.channels_last == channels_last;
+    });
+  };
+  EXPECT_EQ(in_layouts(all, true, true).size(), all.size());
+  const std::vector<MemorySpec> nchw = in_layouts(all, true, false), nhwc = in_layouts(all, false, true);
+  EXPECT_EQ(count(nchw, true, false), 4);
+  EXPECT_EQ(count(nchw, true, true), 0);
+  EXPECT_EQ(count(nhwc, true, true), 4);
+  EXPECT_EQ(count(nhwc, true, false), 0);
+  EXPECT_EQ(count(nchw, false, false), 7);
+  EXPECT_EQ(count(nhwc, false, false), 7);
 }
 
 TEST(BenchSuites, ResNet50ParameterCountMatchesTheModel) {

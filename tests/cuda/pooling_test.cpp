@@ -3,10 +3,11 @@
 // pooling (count_include_pad, divisor_override), adaptive average and max
 // pooling, the 1-D forms; forward and backward through autograd, over sweeps
 // of kernel size, stride, padding, dilation and ceil_mode on odd sizes, batch
-// 1 and 3, many channels, f32 and f64. Overlapping windows (kernel 3, stride
-// 2 or 1) send several gradients to one input: max backward adds them with
-// atomics in no fixed order, so its sweeps use gradients whose sums are exact
-// in any order, and one case compares ordinary ones within tolerance.
+// 1 and 3, many channels, NCHW and channels-last (the NHWC kernels), f32 and
+// f64. Overlapping windows (kernel 3, stride 2 or 1) send several gradients
+// to one input: max backward adds them with atomics in no fixed order, so its
+// sweeps use gradients whose sums are exact in any order, and one case
+// compares ordinary ones within tolerance.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -17,6 +18,7 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "cuda/compare.h"
 #include "striate/striate.h"
@@ -82,6 +84,18 @@ void expect_same_grad(const Tensor& y_cpu, const Tensor& y_gpu, Leaves& x, const
 const Shape kInputs2d[] = {{3, 4, 7, 9}, {1, 64, 13, 5}, {3, 2, 1, 1}, {1, 3, 1, 1}, {5, 7, 9}};
 const Pair kKernels[] = {{1, 1}, {2, 2}, {3, 3}, {2, 3}};
 
+// The layouts a pooling input of `sizes` comes in: batched ones also channels-last.
+std::vector<MemoryFormat> layouts(const Shape& sizes) {
+  if (sizes.size() != 4) return {MemoryFormat::Contiguous};
+  return {MemoryFormat::Contiguous, MemoryFormat::ChannelsLast};
+}
+const char* layout_name(MemoryFormat f) { return f == MemoryFormat::ChannelsLast ? " NHWC" : ""; }
+
+// The GPU result keeps the input's layout, as the CPU's does.
+void expect_layout_kept(const Tensor& y_gpu, const Tensor& y_cpu) {
+  EXPECT_EQ(y_gpu.suggest_memory_format(), y_cpu.suggest_memory_format());
+}
+
 TEST(CudaPooling, MaxPool2dMatchesTheCpuOverSweep) {
   STRIATE_REQUIRE_GPU();
   int checked = 0, refused = 0;
@@ -92,34 +106,38 @@ TEST(CudaPooling, MaxPool2dMatchesTheCpuOverSweep) {
           for (int64_t p : {0, 1})
             for (int64_t d : {1, 2})
               for (bool ceil_mode : {false, true})
-                for (Values kind : {Values::Normal, Values::WithNaN, Values::Ties}) {
-                  const std::string what = std::string(dtype_name(dtype)) + " input " + shape_str(sizes) +
-                                           " kernel " + pair_str(k) + " stride " + std::to_string(s) + " padding " +
-                                           std::to_string(p) + " dilation " + std::to_string(d) +
-                                           (ceil_mode ? " ceil" : "") + " values " + std::to_string(int(kind));
-                  SCOPED_TRACE(what);
-                  const Tensor x0 = sample(sizes, dtype, 100 + checked + refused, kind);
-                  auto run = [&](const Tensor& x) { return max_pool2d_with_indices(x, ea(k), s, p, d, ceil_mode); };
-                  Leaves x = leaves(x0);
-                  Tensor yc, ic;
-                  try {
-                    std::tie(yc, ic) = run(x.cpu);
-                  } catch (const Error&) {  // arguments the op refuses, on either device
-                    EXPECT_THROW(run(x.gpu), Error);
-                    ++refused;
-                    continue;
+                for (Values kind : {Values::Normal, Values::WithNaN, Values::Ties})
+                  for (MemoryFormat format : layouts(sizes)) {
+                    const std::string what = std::string(dtype_name(dtype)) + " input " + shape_str(sizes) +
+                                             layout_name(format) + " kernel " + pair_str(k) + " stride " +
+                                             std::to_string(s) + " padding " + std::to_string(p) + " dilation " +
+                                             std::to_string(d) + (ceil_mode ? " ceil" : "") + " values " +
+                                             std::to_string(int(kind));
+                    SCOPED_TRACE(what);
+                    const Tensor x0 = sample(sizes, dtype, 100 + checked + refused, kind).contiguous(format);
+                    auto run = [&](const Tensor& x) { return max_pool2d_with_indices(x, ea(k), s, p, d, ceil_mode); };
+                    Leaves x = leaves(x0);
+                    Tensor yc, ic;
+                    try {
+                      std::tie(yc, ic) = run(x.cpu);
+                    } catch (const Error&) {  // arguments the op refuses, on either device
+                      EXPECT_THROW(run(x.gpu), Error);
+                      ++refused;
+                      continue;
+                    }
+                    auto [yg, ig] = run(x.gpu);
+                    EXPECT_TRUE(yg.device().is_cuda());
+                    expect_layout_kept(yg, yc);
+                    expect_layout_kept(ig, ic);
+                    testing::expect_matches_cpu(yg, yc, "values");
+                    testing::expect_matches_cpu(ig, ic, "indices");
+                    // Without grad and without asking, no indices are written.
+                    testing::expect_matches_cpu(max_pool2d(x0.to(kGpu), ea(k), s, p, d, ceil_mode), yc, "no indices");
+                    expect_same_grad(yc, yg, x, dyadic(yc.sizes(), dtype, 7 + checked), "max");
+                    ++checked;
                   }
-                  auto [yg, ig] = run(x.gpu);
-                  EXPECT_TRUE(yg.device().is_cuda());
-                  testing::expect_matches_cpu(yg, yc, "values");
-                  testing::expect_matches_cpu(ig, ic, "indices");
-                  // Without grad and without asking, no indices are written.
-                  testing::expect_matches_cpu(max_pool2d(x0.to(kGpu), ea(k), s, p, d, ceil_mode), yc, "no indices");
-                  expect_same_grad(yc, yg, x, dyadic(yc.sizes(), dtype, 7 + checked), "max");
-                  ++checked;
-                }
-  EXPECT_GT(checked, 1000);
-  EXPECT_GT(refused, 100);
+  EXPECT_GT(checked, 1500);
+  EXPECT_GT(refused, 150);
 }
 
 TEST(CudaPooling, AvgPool2dMatchesTheCpuOverSweep) {
@@ -132,32 +150,34 @@ TEST(CudaPooling, AvgPool2dMatchesTheCpuOverSweep) {
           for (int64_t p : {0, 1})
             for (bool ceil_mode : {false, true})
               for (bool count_include_pad : {true, false})
-                for (std::optional<int64_t> divisor : {std::optional<int64_t>(), std::optional<int64_t>(3)}) {
-                  const std::string what = std::string(dtype_name(dtype)) + " input " + shape_str(sizes) +
-                                           " kernel " + pair_str(k) + " stride " + std::to_string(s) + " padding " +
-                                           std::to_string(p) + (ceil_mode ? " ceil" : "") +
-                                           (count_include_pad ? " count_include_pad" : "") +
-                                           (divisor ? " divisor " + std::to_string(*divisor) : "");
-                  SCOPED_TRACE(what);
-                  auto run = [&](const Tensor& x) {
-                    return avg_pool2d(x, ea(k), s, p, ceil_mode, count_include_pad, divisor);
-                  };
-                  Leaves x = leaves(sample(sizes, dtype, 300 + checked + refused));
-                  Tensor yc;
-                  try {
-                    yc = run(x.cpu);
-                  } catch (const Error&) {
-                    EXPECT_THROW(run(x.gpu), Error);
-                    ++refused;
-                    continue;
+                for (std::optional<int64_t> divisor : {std::optional<int64_t>(), std::optional<int64_t>(3)})
+                  for (MemoryFormat format : layouts(sizes)) {
+                    const std::string what =
+                        std::string(dtype_name(dtype)) + " input " + shape_str(sizes) + layout_name(format) +
+                        " kernel " + pair_str(k) + " stride " + std::to_string(s) + " padding " + std::to_string(p) +
+                        (ceil_mode ? " ceil" : "") + (count_include_pad ? " count_include_pad" : "") +
+                        (divisor ? " divisor " + std::to_string(*divisor) : "");
+                    SCOPED_TRACE(what);
+                    auto run = [&](const Tensor& x) {
+                      return avg_pool2d(x, ea(k), s, p, ceil_mode, count_include_pad, divisor);
+                    };
+                    Leaves x = leaves(sample(sizes, dtype, 300 + checked + refused).contiguous(format));
+                    Tensor yc;
+                    try {
+                      yc = run(x.cpu);
+                    } catch (const Error&) {
+                      EXPECT_THROW(run(x.gpu), Error);
+                      ++refused;
+                      continue;
+                    }
+                    const Tensor yg = run(x.gpu);
+                    expect_layout_kept(yg, yc);
+                    testing::expect_matches_cpu(yg, yc, "values");
+                    expect_same_grad(yc, yg, x, sample(yc.sizes(), dtype, 9 + checked), "avg");
+                    ++checked;
                   }
-                  const Tensor yg = run(x.gpu);
-                  testing::expect_matches_cpu(yg, yc, "values");
-                  expect_same_grad(yc, yg, x, sample(yc.sizes(), dtype, 9 + checked), "avg");
-                  ++checked;
-                }
-  EXPECT_GT(checked, 500);
-  EXPECT_GT(refused, 50);
+  EXPECT_GT(checked, 750);
+  EXPECT_GT(refused, 75);
 }
 
 TEST(CudaPooling, RectangularStridesAndPaddings) {
@@ -250,22 +270,26 @@ TEST(CudaPooling, AdaptivePool2dMatchesTheCpu) {
   STRIATE_REQUIRE_GPU();
   for (DType dtype : {kFloat, kDouble})
     for (const Shape& sizes : {Shape{3, 4, 7, 5}, Shape{1, 64, 13, 9}, Shape{1, 2, 1, 1}, Shape{2, 6, 6}})
-      for (const Pair& out : {Pair{3, 7}, Pair{7, 3}, Pair{1, 1}, Pair{4, 2}, Pair{5, 7}, Pair{13, 2}, Pair{6, 6}}) {
-        const std::string what = std::string(dtype_name(dtype)) + " input " + shape_str(sizes) + " -> " + pair_str(out);
-        SCOPED_TRACE(what);
-        Leaves a = leaves(sample(sizes, dtype, 41));
-        const Tensor ac = adaptive_avg_pool2d(a.cpu, ea(out)), ag = adaptive_avg_pool2d(a.gpu, ea(out));
-        testing::expect_matches_cpu(ag, ac, "adaptive avg");
-        expect_same_grad(ac, ag, a, sample(ac.sizes(), dtype, 42), "adaptive avg");
-        for (Values kind : {Values::Normal, Values::WithNaN, Values::Ties}) {
-          Leaves m = leaves(sample(sizes, dtype, 43 + int(kind), kind));
-          auto [mc, ic] = adaptive_max_pool2d(m.cpu, ea(out));
-          auto [mg, ig] = adaptive_max_pool2d(m.gpu, ea(out));
-          testing::expect_matches_cpu(mg, mc, "adaptive max values " + std::to_string(int(kind)));
-          testing::expect_matches_cpu(ig, ic, "adaptive max indices " + std::to_string(int(kind)));
-          expect_same_grad(mc, mg, m, dyadic(mc.sizes(), dtype, 44), "adaptive max " + std::to_string(int(kind)));
+      for (const Pair& out : {Pair{3, 7}, Pair{7, 3}, Pair{1, 1}, Pair{4, 2}, Pair{5, 7}, Pair{13, 2}, Pair{6, 6}})
+        for (MemoryFormat format : layouts(sizes)) {
+          const std::string what = std::string(dtype_name(dtype)) + " input " + shape_str(sizes) + layout_name(format) +
+                                   " -> " + pair_str(out);
+          SCOPED_TRACE(what);
+          Leaves a = leaves(sample(sizes, dtype, 41).contiguous(format));
+          const Tensor ac = adaptive_avg_pool2d(a.cpu, ea(out)), ag = adaptive_avg_pool2d(a.gpu, ea(out));
+          expect_layout_kept(ag, ac);
+          testing::expect_matches_cpu(ag, ac, "adaptive avg");
+          expect_same_grad(ac, ag, a, sample(ac.sizes(), dtype, 42), "adaptive avg");
+          for (Values kind : {Values::Normal, Values::WithNaN, Values::Ties}) {
+            Leaves m = leaves(sample(sizes, dtype, 43 + int(kind), kind).contiguous(format));
+            auto [mc, ic] = adaptive_max_pool2d(m.cpu, ea(out));
+            auto [mg, ig] = adaptive_max_pool2d(m.gpu, ea(out));
+            expect_layout_kept(mg, mc);
+            testing::expect_matches_cpu(mg, mc, "adaptive max values " + std::to_string(int(kind)));
+            testing::expect_matches_cpu(ig, ic, "adaptive max indices " + std::to_string(int(kind)));
+            expect_same_grad(mc, mg, m, dyadic(mc.sizes(), dtype, 44), "adaptive max " + std::to_string(int(kind)));
+          }
         }
-      }
 }
 
 // A NaN wins its window and, among NaNs, the last one; with nothing above

@@ -2,7 +2,8 @@
 // max / avg / adaptive forward (a thread per output, windows clipped at the
 // padded borders, dilation, count_include_pad, divisor_override) and their
 // backward passes (the average ones a gather per input element, the max ones
-// an atomicAdd scatter at the recorded indices into a zeroed grad input).
+// an atomicAdd scatter at the recorded indices into a zeroed grad input), on
+// NCHW blocks and on channels-last ones (planes interleaved pixel by pixel).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -36,6 +37,10 @@ const std::vector<PoolCase> kCases = {
     with_output({"3x3 stride 2 pad 1", {6, 9, 11}, {3, 3, 2, 2, 1, 1}}),
     with_output({"2x3 stride 1x2, dilation 2", {4, 8, 9}, {2, 3, 1, 2, 0, 1, 2, 2}}),
     with_output({"overlapping 3x3 stride 1 pad 1", {3, 5, 7}, {3, 3, 1, 1, 1, 1}}),
+    // Channels-last: 2 images of 3 channels, 1 image of 4, 3 images of 1.
+    with_output({"NHWC 3x3 stride 2 pad 1", {6, 9, 11, 0, 0, 3}, {3, 3, 2, 2, 1, 1}}),
+    with_output({"NHWC 2x3 stride 1x2, dilation 2", {4, 8, 9, 0, 0, 4}, {2, 3, 1, 2, 0, 1, 2, 2}}),
+    with_output({"NHWC overlapping 3x3 stride 1 pad 1", {6, 5, 7, 0, 0, 2}, {3, 3, 1, 1, 1, 1}}),
 };
 
 // A sum of terms below 1 in magnitude: its error scales with the larger of 1 and the result.
@@ -88,12 +93,14 @@ void expect_pooling_matches(const PoolCase& c) {
     }
 }
 
+// Over 6 planes: NCHW, or channels-last with `channels` of them per image.
 template <typename T>
-void expect_adaptive_matches(int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w) {
+void expect_adaptive_matches(int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, int64_t channels) {
   const std::string where = std::to_string(in_h) + "x" + std::to_string(in_w) + " -> " + std::to_string(out_h) + "x" +
-                            std::to_string(out_w) + ", " + dtype_name(dtype_of<T>());
-  const kernels::Pool2dShape s{5, in_h, in_w, out_h, out_w};
-  const size_t in = static_cast<size_t>(5 * in_h * in_w), out = static_cast<size_t>(5 * out_h * out_w);
+                            std::to_string(out_w) + ", " + dtype_name(dtype_of<T>()) + ", pixel stride " +
+                            std::to_string(channels);
+  const kernels::Pool2dShape s{6, in_h, in_w, out_h, out_w, channels};
+  const size_t in = static_cast<size_t>(6 * in_h * in_w), out = static_cast<size_t>(6 * out_h * out_w);
   const std::vector<T> x = random_values<T>(in, 41), g = random_values<T>(out, 42);
   const int64_t window = (in_h / out_h + 2) * (in_w / out_w + 2);
 
@@ -122,10 +129,11 @@ TEST(EmulatedPooling, WindowsMatchTheCpu) {
 }
 
 TEST(EmulatedPooling, AdaptiveMatchesTheCpu) {
-  for (auto [ih, iw, oh, ow] : {std::array<int64_t, 4>{9, 11, 4, 5}, {5, 6, 7, 3}, {8, 8, 1, 1}}) {
-    expect_adaptive_matches<float>(ih, iw, oh, ow);
-    expect_adaptive_matches<double>(ih, iw, oh, ow);
-  }
+  for (auto [ih, iw, oh, ow] : {std::array<int64_t, 4>{9, 11, 4, 5}, {5, 6, 7, 3}, {8, 8, 1, 1}})
+    for (int64_t channels : {1, 3, 6}) {
+      expect_adaptive_matches<float>(ih, iw, oh, ow, channels);
+      expect_adaptive_matches<double>(ih, iw, oh, ow, channels);
+    }
 }
 
 }  // namespace

@@ -2,15 +2,17 @@
 // over sweeps of kernel, stride, padding, dilation, ceil_mode,
 // count_include_pad and divisor_override, where every invalid combination
 // must raise; gradcheck in f64 on a subset; PyTorch reference values; layouts,
-// dtypes and bad arguments.
+// channels-last against NCHW; dtypes and bad arguments.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "striate/core/gradcheck.h"
 #include "striate/striate.h"
@@ -478,7 +480,65 @@ TEST(Pooling, MatchesPyTorch) {
   }
 }
 
-TEST(Pooling, ChannelsLastDTypesAndEmptyBatch) {
+// The channels-last kernels (planes interleaved pixel by pixel) against the
+// NCHW ones: every pooling op over kernels, strides, paddings, dilations,
+// ceil_mode and the averaging rules, forward, indices and backward, bit for
+// bit (each plane is computed in the same order in either layout), with
+// upstream gradients in both layouts.
+TEST(Pooling, ChannelsLastMatchesNchwOverSweep) {
+  using Op = std::function<std::tuple<Tensor, Tensor>(const Tensor&)>;
+  std::vector<std::pair<std::string, Op>> ops;
+  for (const Pair& k : {Pair{1, 1}, Pair{2, 2}, Pair{3, 3}, Pair{3, 2}})
+    for (int64_t st : {1, 2})
+      for (int64_t pad : {0, 1})
+        for (bool ceil_mode : {false, true}) {
+          if (pad > std::min(k[0], k[1]) / 2) continue;
+          const std::string at = "kernel " + std::to_string(k[0]) + "x" + std::to_string(k[1]) + " stride " +
+                                 std::to_string(st) + " pad " + std::to_string(pad) + (ceil_mode ? " ceil" : "");
+          for (int64_t d : {1, 2})
+            ops.emplace_back("max " + at + " dilation " + std::to_string(d), [=](const Tensor& t) {
+              return max_pool2d_with_indices(t, {k[0], k[1]}, st, pad, d, ceil_mode);
+            });
+          for (bool include_pad : {true, false})
+            for (std::optional<int64_t> divisor : {std::optional<int64_t>(), std::optional<int64_t>(5)})
+              ops.emplace_back("avg " + at + (include_pad ? " include pad" : "") + (divisor ? " divisor 5" : ""),
+                               [=](const Tensor& t) {
+                                 return std::tuple{
+                                     avg_pool2d(t, {k[0], k[1]}, st, pad, ceil_mode, include_pad, divisor), Tensor()};
+                               });
+        }
+  for (const Pair& out : {Pair{3, 4}, Pair{4, 3}, Pair{1, 1}, Pair{8, 9}}) {
+    const std::string at = std::to_string(out[0]) + "x" + std::to_string(out[1]);
+    ops.emplace_back("adaptive avg " + at,
+                     [=](const Tensor& t) { return std::tuple{adaptive_avg_pool2d(t, {out[0], out[1]}), Tensor()}; });
+    ops.emplace_back("adaptive max " + at, [=](const Tensor& t) { return adaptive_max_pool2d(t, {out[0], out[1]}); });
+  }
+  const Tensor x = distinct({2, 5, 7, 6}, 20);
+  int checked = 0;
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    Tensor a = x.detach().clone().requires_grad_(true);
+    Tensor b = x.detach().contiguous(MemoryFormat::ChannelsLast).requires_grad_(true);
+    ASSERT_TRUE(b.is_contiguous(MemoryFormat::ChannelsLast));
+    auto [ya, ia] = op(a);
+    auto [yb, ib] = op(b);
+    EXPECT_TRUE(yb.is_contiguous(MemoryFormat::ChannelsLast));
+    EXPECT_EQ(yb.to_vector<double>(), ya.to_vector<double>());
+    if (ia.defined()) {
+      EXPECT_TRUE(ib.is_contiguous(MemoryFormat::ChannelsLast));
+      EXPECT_EQ(ib.to_vector<int64_t>(), ia.to_vector<int64_t>());
+    }
+    const Tensor g = distinct(ya.sizes(), 21);
+    ya.backward(g);
+    yb.backward(checked % 2 ? g : g.contiguous(MemoryFormat::ChannelsLast));
+    EXPECT_TRUE(b.grad().is_contiguous(MemoryFormat::ChannelsLast));
+    EXPECT_EQ(b.grad().to_vector<double>(), a.grad().to_vector<double>());
+    ++checked;
+  }
+  EXPECT_GT(checked, 100);
+}
+
+TEST(Pooling, DTypesAndEmptyBatch) {
   const Tensor x = distinct({2, 3, 7, 6}, 20);
   const Tensor cl = x.contiguous(MemoryFormat::ChannelsLast);
   const std::vector<std::pair<std::string, std::function<Tensor(const Tensor&)>>> ops = {
@@ -487,25 +547,19 @@ TEST(Pooling, ChannelsLastDTypesAndEmptyBatch) {
       {"adaptive avg", [](const Tensor& t) { return adaptive_avg_pool2d(t, {3, 4}); }},
       {"adaptive max", [](const Tensor& t) { return std::get<0>(adaptive_max_pool2d(t, {4, 3})); }},
   };
-  for (const auto& [name, op] : ops) {
-    Tensor a = x.detach().clone().requires_grad_(true);
-    Tensor b = cl.detach().clone(MemoryFormat::ChannelsLast).requires_grad_(true);
-    Tensor ya = op(a), yb = op(b);
-    EXPECT_TRUE(yb.is_contiguous(MemoryFormat::ChannelsLast)) << name;
-    expect_close(yb, ya, 0, name + " channels last");
-    sum(ya * ya).backward();
-    sum(yb * yb).backward();
-    expect_close(b.grad(), a.grad(), 1e-15, name + " channels last grad");
-    for (DType t : {kFloat, kHalf, kBFloat16}) {
-      Tensor xt = x.to(t).requires_grad_(true);
-      Tensor yt = op(xt);
-      EXPECT_EQ(yt.dtype(), t) << name;
-      expect_close(yt.to(kDouble), op(x.to(t).to(kDouble)), t == kFloat ? 1e-6 : t == kHalf ? 2e-3 : 2e-2,
-                   name + " " + dtype_name(t));
-      sum(yt).backward();
-      EXPECT_EQ(xt.grad().dtype(), t) << name;
-    }
-  }
+  for (const auto& [name, op] : ops)
+    for (DType t : {kFloat, kHalf, kBFloat16})
+      for (const Tensor& input : {x, cl}) {
+        Tensor xt = input.to(t).requires_grad_(true);
+        Tensor yt = op(xt);
+        EXPECT_EQ(yt.dtype(), t) << name;
+        EXPECT_EQ(yt.suggest_memory_format(), input.suggest_memory_format()) << name;
+        expect_close(yt.to(kDouble), op(x.to(t).to(kDouble)), t == kFloat ? 1e-6 : t == kHalf ? 2e-3 : 2e-2,
+                     name + " " + dtype_name(t));
+        sum(yt).backward();
+        EXPECT_EQ(xt.grad().dtype(), t) << name;
+        EXPECT_EQ(xt.grad().suggest_memory_format(), input.suggest_memory_format()) << name;
+      }
   auto [v, i] = max_pool2d_with_indices(cl, 2);
   EXPECT_TRUE(i.is_contiguous(MemoryFormat::ChannelsLast));
   EXPECT_EQ(i.to_vector<int64_t>(), std::get<1>(max_pool2d_with_indices(x, 2)).to_vector<int64_t>());

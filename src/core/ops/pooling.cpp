@@ -1,5 +1,7 @@
 // Pooling ops: argument checks, PyTorch's output-size arithmetic, the kernel
-// call on a contiguous [planes, H, W] view, and one autograd node per op.
+// call on a [planes, H, W] block (NCHW, or NHWC for a channels-last input:
+// results come back in the input's memory format, as PyTorch's do, without
+// a conversion), and one autograd node per op.
 //
 // 1-D pooling is 2-D pooling of [.., 1, L] with a 1-row window; `dims` tells
 // the shared checks how many trailing entries to show in messages, so that a
@@ -88,7 +90,18 @@ struct Geometry {
   Shape out_sizes;
   kernels::Pool2dShape shape;
   kernels::Pool2dWindow window;
+  MemoryFormat format = MemoryFormat::Contiguous;  // of the block, the output and the gradients
 };
+
+// The kernels pool a batched channels-last input where it lies (1-D inputs,
+// seen here with an inserted H dim, have no channels-last form); anything
+// else is made a contiguous NCHW block.
+void set_layout(Geometry& g, const Tensor& input, const PoolOp& op) {
+  if (op.dims == 2 && input.dim() == 4 && input.suggest_memory_format() == MemoryFormat::ChannelsLast) {
+    g.format = MemoryFormat::ChannelsLast;
+    g.shape.pixel_stride = input.size(1);
+  }
+}
 
 Geometry pool_geometry(const Tensor& input, const PoolArgs& a, bool ceil_mode, const PoolOp& op) {
   Geometry g;
@@ -105,6 +118,7 @@ Geometry pool_geometry(const Tensor& input, const PoolArgs& a, bool ceil_mode, c
   g.shape = {input.numel() / (in[0] * in[1]), in[0], in[1], out[0], out[1]};
   g.window = {a.kernel[0], a.kernel[1],  a.stride[0],   a.stride[1],
               a.padding[0], a.padding[1], a.dilation[0], a.dilation[1]};
+  set_layout(g, input, op);
   return g;
 }
 
@@ -122,14 +136,6 @@ void check_windows_reach_input(const Geometry& g, const PoolArgs& a, const PoolO
                     shown(op, in), ", kernel_size ", shown(op, a.kernel), ", padding ", shown(op, a.padding),
                     ", dilation ", shown(op, a.dilation), ")");
     }
-}
-
-// Results come back in the input's memory format, as PyTorch's do (1-D
-// inputs, seen here with an inserted H dim, have no ChannelsLast form).
-Tensor in_format_of(const Tensor& result, const Tensor& input, const PoolOp& op) {
-  const bool channels_last =
-      op.dims == 2 && input.dim() == 4 && input.suggest_memory_format() == MemoryFormat::ChannelsLast;
-  return channels_last ? result.contiguous(MemoryFormat::ChannelsLast) : result;
 }
 
 PoolArgs make_args(const Pair& kernel, const std::optional<Pair>& stride, const Pair& padding, const Pair& dilation) {
@@ -162,11 +168,11 @@ std::tuple<Tensor, Tensor> max_pool(const Tensor& input, const PoolArgs& a, bool
   }
   const Geometry g = pool_geometry(input, a, ceil_mode, op);
   check_windows_reach_input(g, a, op);
-  const Tensor x = input.detach().contiguous();
+  const Tensor x = input.detach().contiguous(g.format);
   const bool needs_grad = autograd::any_requires_grad({input});
   const bool library_backward = needs_grad && !want_indices && library_may_pool(input, g, 0, false);
-  Tensor out = empty(g.out_sizes, input.options());
-  Tensor indices = want_indices || (needs_grad && !library_backward) ? empty(g.out_sizes, input.options().dtype(kLong))
+  Tensor out = empty(g.out_sizes, input.options(), g.format);
+  Tensor indices = want_indices || (needs_grad && !library_backward) ? empty(g.out_sizes, input.options().dtype(kLong), g.format)
                                                                      : Tensor();
   const kernels::MaxPool2dParams params{x.data_ptr(), out.data_ptr(),
                                         indices.defined() ? indices.data_ptr<int64_t>() : nullptr, g.shape, g.window,
@@ -175,16 +181,14 @@ std::tuple<Tensor, Tensor> max_pool(const Tensor& input, const PoolArgs& a, bool
     kernels::max_pool2d_kernel.get(input.device())(params);
   else
     kernels::max_pool2d_kernel.run(input.device(), kernels::pool_key(g.shape, g.window, input.dtype()), params);
-  const Tensor planes_out = out;  // [planes, H, W] as the kernels wrote it
-  out = in_format_of(out, input, op);
   const char* node = op.dims == 1 ? "MaxPool1DBackward" : "MaxPool2DBackward";
   if (needs_grad && library_backward) {
     autograd::record(node, {input}, {out},
-                     [sx = SavedTensor(x), sy = SavedTensor(planes_out), in_sizes = input.sizes(),
+                     [sx = SavedTensor(x), sy = SavedTensor(out), in_sizes = input.sizes(),
                       g](const TensorList& grads) {
                        const Tensor xs = sx.unpack("max_pool"), ys = sy.unpack("max_pool");
-                       const Tensor go = grads[0].contiguous();
-                       Tensor gi = empty(in_sizes, go.options());
+                       const Tensor go = grads[0].contiguous(g.format);
+                       Tensor gi = empty(in_sizes, go.options(), g.format);
                        kernels::max_pool2d_library_backward_kernel.get(go.device())(
                            {go.data_ptr(), xs.data_ptr(), ys.data_ptr(), gi.data_ptr(), g.shape, g.window,
                             go.dtype()});
@@ -192,16 +196,16 @@ std::tuple<Tensor, Tensor> max_pool(const Tensor& input, const PoolArgs& a, bool
                      });
   } else if (needs_grad) {
     autograd::record(node, {input}, {out},
-                     [si = SavedTensor(indices), in_sizes = input.sizes(), shape = g.shape](const TensorList& grads) {
+                     [si = SavedTensor(indices), in_sizes = input.sizes(), g](const TensorList& grads) {
                        const Tensor idx = si.unpack("max_pool");
-                       const Tensor go = grads[0].contiguous();
-                       Tensor gi = empty(in_sizes, go.options());
+                       const Tensor go = grads[0].contiguous(g.format);
+                       Tensor gi = empty(in_sizes, go.options(), g.format);
                        kernels::max_pool_backward_kernel.get(go.device())(
-                           {go.data_ptr(), idx.data_ptr<int64_t>(), gi.data_ptr(), shape, go.dtype()});
+                           {go.data_ptr(), idx.data_ptr<int64_t>(), gi.data_ptr(), g.shape, go.dtype()});
                        return TensorList{gi};
                      });
   }
-  return {out, want_indices ? in_format_of(indices, input, op) : Tensor()};
+  return {out, want_indices ? indices : Tensor()};
 }
 
 // ---- average pooling ---------------------------------------------------------
@@ -216,23 +220,21 @@ Tensor avg_pool(const Tensor& input, const PoolArgs& a, bool ceil_mode, bool cou
     return avg_pool(input.to(kFloat), a, ceil_mode, count_include_pad, divisor_override, op).to(input.dtype());
   const Geometry g = pool_geometry(input, a, ceil_mode, op);
   const int64_t divisor = divisor_override.value_or(0);
-  const Tensor x = input.detach().contiguous();
-  Tensor out = empty(g.out_sizes, input.options());
+  const Tensor x = input.detach().contiguous(g.format);
+  Tensor out = empty(g.out_sizes, input.options(), g.format);
   kernels::avg_pool2d_kernel.run(input.device(),
                                  kernels::pool_key(g.shape, g.window, input.dtype(), count_include_pad, divisor),
                                  kernels::AvgPool2dParams{x.data_ptr(), out.data_ptr(), g.shape, g.window,
                                                           count_include_pad, divisor, input.dtype()});
-  const Tensor planes_out = out;  // [planes, H, W] as the kernel wrote it
-  out = in_format_of(out, input, op);
   if (autograd::any_requires_grad({input})) {
     // cuDNN's backward reads x and y as well: kept only when it may run.
     const bool keep = library_may_pool(input, g, divisor, true);
     autograd::record(op.dims == 1 ? "AvgPool1DBackward" : "AvgPool2DBackward", {input}, {out},
                      [in_sizes = input.sizes(), g, count_include_pad, divisor,
                       sx = keep ? SavedTensor(x) : SavedTensor(),
-                      sy = keep ? SavedTensor(planes_out) : SavedTensor()](const TensorList& grads) {
-                       const Tensor go = grads[0].contiguous();
-                       Tensor gi = empty(in_sizes, go.options());
+                      sy = keep ? SavedTensor(out) : SavedTensor()](const TensorList& grads) {
+                       const Tensor go = grads[0].contiguous(g.format);
+                       Tensor gi = empty(in_sizes, go.options(), g.format);
                        kernels::AvgPool2dBackwardParams p{go.data_ptr(), gi.data_ptr(), g.shape, g.window,
                                                           count_include_pad, divisor, go.dtype()};
                        const Tensor xs = sx.defined() ? sx.unpack("avg_pool") : Tensor();
@@ -262,6 +264,7 @@ Geometry adaptive_geometry(const Tensor& input, const Pair& output_size, const P
   g.out_sizes[g.out_sizes.size() - 2] = output_size[0];
   g.out_sizes.back() = output_size[1];
   g.shape = {input.numel() / (in_h * in_w), in_h, in_w, output_size[0], output_size[1]};
+  set_layout(g, input, op);
   return g;
 }
 
@@ -269,18 +272,17 @@ Tensor adaptive_avg_pool(const Tensor& input, const Pair& output_size, const Poo
   check_pool_input(input, op);
   if (is_half_precision(input.dtype())) return adaptive_avg_pool(input.to(kFloat), output_size, op).to(input.dtype());
   const Geometry g = adaptive_geometry(input, output_size, op);
-  const Tensor x = input.detach().contiguous();
-  Tensor out = empty(g.out_sizes, input.options());
+  const Tensor x = input.detach().contiguous(g.format);
+  Tensor out = empty(g.out_sizes, input.options(), g.format);
   kernels::adaptive_avg_pool2d_kernel.get(input.device())(
       {x.data_ptr(), out.data_ptr(), nullptr, g.shape, input.dtype()});
-  out = in_format_of(out, input, op);
   if (autograd::any_requires_grad({input})) {
     autograd::record(op.dims == 1 ? "AdaptiveAvgPool1DBackward" : "AdaptiveAvgPool2DBackward", {input}, {out},
-                     [in_sizes = input.sizes(), shape = g.shape](const TensorList& grads) {
-                       const Tensor go = grads[0].contiguous();
-                       Tensor gi = empty(in_sizes, go.options());
+                     [in_sizes = input.sizes(), g](const TensorList& grads) {
+                       const Tensor go = grads[0].contiguous(g.format);
+                       Tensor gi = empty(in_sizes, go.options(), g.format);
                        kernels::adaptive_avg_pool2d_backward_kernel.get(go.device())(
-                           {go.data_ptr(), gi.data_ptr(), shape, go.dtype()});
+                           {go.data_ptr(), gi.data_ptr(), g.shape, go.dtype()});
                        return TensorList{gi};
                      });
   }
@@ -294,24 +296,23 @@ std::tuple<Tensor, Tensor> adaptive_max_pool(const Tensor& input, const Pair& ou
     return {out.to(input.dtype()), indices};
   }
   const Geometry g = adaptive_geometry(input, output_size, op);
-  const Tensor x = input.detach().contiguous();
-  Tensor out = empty(g.out_sizes, input.options());
-  Tensor indices = empty(g.out_sizes, input.options().dtype(kLong));
+  const Tensor x = input.detach().contiguous(g.format);
+  Tensor out = empty(g.out_sizes, input.options(), g.format);
+  Tensor indices = empty(g.out_sizes, input.options().dtype(kLong), g.format);
   kernels::adaptive_max_pool2d_kernel.get(input.device())(
       {x.data_ptr(), out.data_ptr(), indices.data_ptr<int64_t>(), g.shape, input.dtype()});
-  out = in_format_of(out, input, op);
   if (autograd::any_requires_grad({input})) {
     autograd::record(op.dims == 1 ? "AdaptiveMaxPool1DBackward" : "AdaptiveMaxPool2DBackward", {input}, {out},
-                     [si = SavedTensor(indices), in_sizes = input.sizes(), shape = g.shape](const TensorList& grads) {
+                     [si = SavedTensor(indices), in_sizes = input.sizes(), g](const TensorList& grads) {
                        const Tensor idx = si.unpack("adaptive_max_pool");
-                       const Tensor go = grads[0].contiguous();
-                       Tensor gi = empty(in_sizes, go.options());
+                       const Tensor go = grads[0].contiguous(g.format);
+                       Tensor gi = empty(in_sizes, go.options(), g.format);
                        kernels::max_pool_backward_kernel.get(go.device())(
-                           {go.data_ptr(), idx.data_ptr<int64_t>(), gi.data_ptr(), shape, go.dtype()});
+                           {go.data_ptr(), idx.data_ptr<int64_t>(), gi.data_ptr(), g.shape, go.dtype()});
                        return TensorList{gi};
                      });
   }
-  return {out, in_format_of(indices, input, op)};
+  return {out, indices};
 }
 
 // ---- 1-D forms ------------------------------------------------------------------

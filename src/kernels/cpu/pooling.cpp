@@ -1,7 +1,8 @@
 // CPU pooling kernels. The window bounds along each axis depend only on the
 // output position, so they are computed once per call (one span per output
 // row and per output column) and shared by every plane; the per-element
-// loops then only walk rows of a plane in memory order.
+// loops then walk the rows of one plane (at a stride of C elements when the
+// block is channels-last), plane after plane.
 #include "kernels/pooling.h"
 
 #include <algorithm>
@@ -53,6 +54,22 @@ std::vector<Span> adaptive_spans(int64_t out, int64_t in) {
   return spans;
 }
 
+// One plane of a block: pixel (y, x) at base[(y * width + x) * step].
+template <typename T>
+struct Plane {
+  T* base;
+  int64_t width, step;
+  T& at(int64_t y, int64_t x) const { return base[(y * width + x) * step]; }
+  T& at(int64_t position) const { return base[position * step]; }  // y * width + x
+};
+
+// Plane `plane` of a [planes, height, width] block laid out as `s` says.
+template <typename T>
+Plane<T> plane_of(T* block, const Pool2dShape& s, int64_t plane, int64_t height, int64_t width) {
+  const int64_t c = s.pixel_stride;
+  return {block + plane / c * height * width * c + plane % c, width, c};
+}
+
 int64_t avg_divisor(const Span& h, const Span& w, bool count_include_pad, int64_t divisor_override) {
   if (divisor_override != 0) return divisor_override;
   if (count_include_pad) return h.padded_length * w.padded_length;
@@ -63,20 +80,33 @@ int64_t avg_divisor(const Span& h, const Span& w, bool count_include_pad, int64_
 // wins and a later NaN replaces an earlier one, as PyTorch's CPU kernel does;
 // with no element above -inf the first position is reported.
 template <typename T>
-inline void window_max(const T* plane, int64_t width, const Span& hs, const Span& ws, int64_t dh, int64_t dw,
-                       T& best, int64_t& best_index) {
+inline void window_max(const Plane<const T>& in, const Span& hs, const Span& ws, int64_t dh, int64_t dw, T& best,
+                       int64_t& best_index) {
   best = -std::numeric_limits<T>::infinity();
-  best_index = hs.begin * width + ws.begin;
-  for (int64_t h = hs.begin; h < hs.end; h += dh) {
-    const T* row = plane + h * width;
+  best_index = hs.begin * in.width + ws.begin;
+  for (int64_t h = hs.begin; h < hs.end; h += dh)
     for (int64_t w = ws.begin; w < ws.end; w += dw) {
-      const T v = row[w];
+      const T v = in.at(h, w);
       if (v > best || std::isnan(v)) {
         best = v;
-        best_index = h * width + w;
+        best_index = h * in.width + w;
       }
     }
-  }
+}
+
+template <typename T>
+inline T window_sum(const Plane<const T>& in, const Span& hs, const Span& ws) {
+  T sum = 0;
+  for (int64_t h = hs.begin; h < hs.end; ++h)
+    for (int64_t w = ws.begin; w < ws.end; ++w) sum += in.at(h, w);
+  return sum;
+}
+
+// Adds `share` to every element of the window.
+template <typename T>
+inline void window_add(const Plane<T>& gi, const Span& hs, const Span& ws, T share) {
+  for (int64_t h = hs.begin; h < hs.end; ++h)
+    for (int64_t w = ws.begin; w < ws.end; ++w) gi.at(h, w) += share;
 }
 
 template <typename T>
@@ -85,18 +115,16 @@ void max_pool2d_typed(const MaxPool2dParams& p) {
   const auto& k = p.window;
   const auto rows = max_spans(s.out_h, s.in_h, k.kernel_h, k.stride_h, k.pad_h, k.dilation_h);
   const auto cols = max_spans(s.out_w, s.in_w, k.kernel_w, k.stride_w, k.pad_w, k.dilation_w);
-  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   for (int64_t c = 0; c < s.planes; ++c) {
-    const T* in = static_cast<const T*>(p.input) + c * in_plane;
-    T* out = static_cast<T*>(p.output) + c * out_plane;
-    int64_t* idx = p.indices ? p.indices + c * out_plane : nullptr;
+    const auto in = plane_of(static_cast<const T*>(p.input), s, c, s.in_h, s.in_w);
+    const auto out = plane_of(static_cast<T*>(p.output), s, c, s.out_h, s.out_w);
     for (int64_t oh = 0; oh < s.out_h; ++oh)
       for (int64_t ow = 0; ow < s.out_w; ++ow) {
         T best;
         int64_t best_index;
-        window_max(in, s.in_w, rows[oh], cols[ow], k.dilation_h, k.dilation_w, best, best_index);
-        out[oh * s.out_w + ow] = best;
-        if (idx) idx[oh * s.out_w + ow] = best_index;
+        window_max(in, rows[oh], cols[ow], k.dilation_h, k.dilation_w, best, best_index);
+        out.at(oh, ow) = best;
+        if (p.indices) plane_of(p.indices, s, c, s.out_h, s.out_w).at(oh, ow) = best_index;
       }
   }
 }
@@ -104,14 +132,13 @@ void max_pool2d_typed(const MaxPool2dParams& p) {
 template <typename T>
 void max_pool_backward_typed(const MaxPoolBackwardParams& p) {
   const auto& s = p.shape;
-  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
-  T* gi = static_cast<T*>(p.grad_input);
-  std::fill(gi, gi + s.planes * in_plane, T(0));
+  T* gi_all = static_cast<T*>(p.grad_input);
+  std::fill(gi_all, gi_all + s.planes * s.in_h * s.in_w, T(0));
   for (int64_t c = 0; c < s.planes; ++c) {
-    const T* go = static_cast<const T*>(p.grad_out) + c * out_plane;
-    const int64_t* idx = p.indices + c * out_plane;
-    T* plane = gi + c * in_plane;
-    for (int64_t o = 0; o < out_plane; ++o) plane[idx[o]] += go[o];
+    const auto go = plane_of(static_cast<const T*>(p.grad_out), s, c, s.out_h, s.out_w);
+    const auto idx = plane_of(p.indices, s, c, s.out_h, s.out_w);
+    const auto gi = plane_of(gi_all, s, c, s.in_h, s.in_w);
+    for (int64_t o = 0; o < s.out_h * s.out_w; ++o) gi.at(idx.at(o)) += go.at(o);
   }
 }
 
@@ -121,22 +148,17 @@ void avg_pool2d_typed(const AvgPool2dParams& p) {
   const auto& k = p.window;
   const auto rows = avg_spans(s.out_h, s.in_h, k.kernel_h, k.stride_h, k.pad_h);
   const auto cols = avg_spans(s.out_w, s.in_w, k.kernel_w, k.stride_w, k.pad_w);
-  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   for (int64_t c = 0; c < s.planes; ++c) {
-    const T* in = static_cast<const T*>(p.input) + c * in_plane;
-    T* out = static_cast<T*>(p.output) + c * out_plane;
+    const auto in = plane_of(static_cast<const T*>(p.input), s, c, s.in_h, s.in_w);
+    const auto out = plane_of(static_cast<T*>(p.output), s, c, s.out_h, s.out_w);
     for (int64_t oh = 0; oh < s.out_h; ++oh) {
       const Span& hs = rows[oh];
       for (int64_t ow = 0; ow < s.out_w; ++ow) {
         const Span& ws = cols[ow];
-        T sum = 0;
-        for (int64_t h = hs.begin; h < hs.end; ++h) {
-          const T* row = in + h * s.in_w;
-          for (int64_t w = ws.begin; w < ws.end; ++w) sum += row[w];
-        }
+        const T sum = window_sum(in, hs, ws);
         // A window lying wholly in the padding averages to 0, as in PyTorch.
         const bool empty = hs.begin >= hs.end || ws.begin >= ws.end;
-        out[oh * s.out_w + ow] =
+        out.at(oh, ow) =
             empty ? T(0) : sum / static_cast<T>(avg_divisor(hs, ws, p.count_include_pad, p.divisor_override));
       }
     }
@@ -149,23 +171,18 @@ void avg_pool2d_backward_typed(const AvgPool2dBackwardParams& p) {
   const auto& k = p.window;
   const auto rows = avg_spans(s.out_h, s.in_h, k.kernel_h, k.stride_h, k.pad_h);
   const auto cols = avg_spans(s.out_w, s.in_w, k.kernel_w, k.stride_w, k.pad_w);
-  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   T* gi_all = static_cast<T*>(p.grad_input);
-  std::fill(gi_all, gi_all + s.planes * in_plane, T(0));
+  std::fill(gi_all, gi_all + s.planes * s.in_h * s.in_w, T(0));
   for (int64_t c = 0; c < s.planes; ++c) {
-    const T* go = static_cast<const T*>(p.grad_out) + c * out_plane;
-    T* gi = gi_all + c * in_plane;
+    const auto go = plane_of(static_cast<const T*>(p.grad_out), s, c, s.out_h, s.out_w);
+    const auto gi = plane_of(gi_all, s, c, s.in_h, s.in_w);
     for (int64_t oh = 0; oh < s.out_h; ++oh) {
       const Span& hs = rows[oh];
       for (int64_t ow = 0; ow < s.out_w; ++ow) {
         const Span& ws = cols[ow];
         if (hs.begin >= hs.end || ws.begin >= ws.end) continue;
-        const T share =
-            go[oh * s.out_w + ow] / static_cast<T>(avg_divisor(hs, ws, p.count_include_pad, p.divisor_override));
-        for (int64_t h = hs.begin; h < hs.end; ++h) {
-          T* row = gi + h * s.in_w;
-          for (int64_t w = ws.begin; w < ws.end; ++w) row[w] += share;
-        }
+        window_add(gi, hs, ws,
+                   go.at(oh, ow) / static_cast<T>(avg_divisor(hs, ws, p.count_include_pad, p.divisor_override)));
       }
     }
   }
@@ -175,22 +192,13 @@ template <typename T>
 void adaptive_avg_pool2d_typed(const AdaptivePool2dParams& p) {
   const auto& s = p.shape;
   const auto rows = adaptive_spans(s.out_h, s.in_h), cols = adaptive_spans(s.out_w, s.in_w);
-  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   for (int64_t c = 0; c < s.planes; ++c) {
-    const T* in = static_cast<const T*>(p.input) + c * in_plane;
-    T* out = static_cast<T*>(p.output) + c * out_plane;
-    for (int64_t oh = 0; oh < s.out_h; ++oh) {
-      const Span& hs = rows[oh];
-      for (int64_t ow = 0; ow < s.out_w; ++ow) {
-        const Span& ws = cols[ow];
-        T sum = 0;
-        for (int64_t h = hs.begin; h < hs.end; ++h) {
-          const T* row = in + h * s.in_w;
-          for (int64_t w = ws.begin; w < ws.end; ++w) sum += row[w];
-        }
-        out[oh * s.out_w + ow] = sum / static_cast<T>(hs.padded_length * ws.padded_length);
-      }
-    }
+    const auto in = plane_of(static_cast<const T*>(p.input), s, c, s.in_h, s.in_w);
+    const auto out = plane_of(static_cast<T*>(p.output), s, c, s.out_h, s.out_w);
+    for (int64_t oh = 0; oh < s.out_h; ++oh)
+      for (int64_t ow = 0; ow < s.out_w; ++ow)
+        out.at(oh, ow) = window_sum(in, rows[oh], cols[ow]) /
+                         static_cast<T>(rows[oh].padded_length * cols[ow].padded_length);
   }
 }
 
@@ -198,23 +206,15 @@ template <typename T>
 void adaptive_avg_pool2d_backward_typed(const AdaptiveAvgPool2dBackwardParams& p) {
   const auto& s = p.shape;
   const auto rows = adaptive_spans(s.out_h, s.in_h), cols = adaptive_spans(s.out_w, s.in_w);
-  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   T* gi_all = static_cast<T*>(p.grad_input);
-  std::fill(gi_all, gi_all + s.planes * in_plane, T(0));
+  std::fill(gi_all, gi_all + s.planes * s.in_h * s.in_w, T(0));
   for (int64_t c = 0; c < s.planes; ++c) {
-    const T* go = static_cast<const T*>(p.grad_out) + c * out_plane;
-    T* gi = gi_all + c * in_plane;
-    for (int64_t oh = 0; oh < s.out_h; ++oh) {
-      const Span& hs = rows[oh];
-      for (int64_t ow = 0; ow < s.out_w; ++ow) {
-        const Span& ws = cols[ow];
-        const T share = go[oh * s.out_w + ow] / static_cast<T>(hs.padded_length * ws.padded_length);
-        for (int64_t h = hs.begin; h < hs.end; ++h) {
-          T* row = gi + h * s.in_w;
-          for (int64_t w = ws.begin; w < ws.end; ++w) row[w] += share;
-        }
-      }
-    }
+    const auto go = plane_of(static_cast<const T*>(p.grad_out), s, c, s.out_h, s.out_w);
+    const auto gi = plane_of(gi_all, s, c, s.in_h, s.in_w);
+    for (int64_t oh = 0; oh < s.out_h; ++oh)
+      for (int64_t ow = 0; ow < s.out_w; ++ow)
+        window_add(gi, rows[oh], cols[ow],
+                   go.at(oh, ow) / static_cast<T>(rows[oh].padded_length * cols[ow].padded_length));
   }
 }
 
@@ -222,18 +222,16 @@ template <typename T>
 void adaptive_max_pool2d_typed(const AdaptivePool2dParams& p) {
   const auto& s = p.shape;
   const auto rows = adaptive_spans(s.out_h, s.in_h), cols = adaptive_spans(s.out_w, s.in_w);
-  const int64_t in_plane = s.in_h * s.in_w, out_plane = s.out_h * s.out_w;
   for (int64_t c = 0; c < s.planes; ++c) {
-    const T* in = static_cast<const T*>(p.input) + c * in_plane;
-    T* out = static_cast<T*>(p.output) + c * out_plane;
-    int64_t* idx = p.indices ? p.indices + c * out_plane : nullptr;
+    const auto in = plane_of(static_cast<const T*>(p.input), s, c, s.in_h, s.in_w);
+    const auto out = plane_of(static_cast<T*>(p.output), s, c, s.out_h, s.out_w);
     for (int64_t oh = 0; oh < s.out_h; ++oh)
       for (int64_t ow = 0; ow < s.out_w; ++ow) {
         T best;
         int64_t best_index;
-        window_max(in, s.in_w, rows[oh], cols[ow], 1, 1, best, best_index);
-        out[oh * s.out_w + ow] = best;
-        if (idx) idx[oh * s.out_w + ow] = best_index;
+        window_max(in, rows[oh], cols[ow], 1, 1, best, best_index);
+        out.at(oh, ow) = best;
+        if (p.indices) plane_of(p.indices, s, c, s.out_h, s.out_w).at(oh, ow) = best_index;
       }
   }
 }

@@ -1,6 +1,8 @@
-// CUDA pooling kernels over contiguous [planes, H, W] blocks (kernels/pooling.h),
-// f32 and f64 (the op layer computes f16/bf16 in f32 and converts
-// ChannelsLast and 1-D pooling to this layout before calling).
+// CUDA pooling kernels over [planes, H, W] blocks, NCHW or channels-last
+// (kernels/pooling.h), f32 and f64 (the op layer computes f16/bf16 in f32).
+// Threads take elements in memory order, so consecutive threads read
+// neighbouring pixels of one plane (NCHW) or neighbouring channels of one
+// pixel (NHWC): coalesced either way.
 //
 // The window rules are the CPU's (kernels/cpu/pooling.cpp), computed per
 // element instead of once per call:
@@ -70,40 +72,69 @@ __host__ __device__ __forceinline__ bool is_nan(T v) {
   return v != v;
 }
 
+// ---- the layout of a block (kernels/pooling.h: Pool2dShape::pixel_stride) -------
+
+// One plane: pixel (y, x) at base[(y * width + x) * step].
+template <typename T>
+struct Plane {
+  T* base;
+  int64_t width, step;
+  __host__ __device__ T& at(int64_t y, int64_t x) const { return base[(y * width + x) * step]; }
+  __host__ __device__ T& at(int64_t position) const { return base[position * step]; }  // y * width + x
+};
+
+// Element i (in memory order) of a [planes, height, width] block: its
+// plane and pixel. NCHW is the channels-last formula with C = 1.
+struct Element {
+  int64_t plane, y, x;
+};
+
+__host__ __device__ __forceinline__ Element element_at(const Pool2dShape& s, int64_t i, int64_t height,
+                                                       int64_t width) {
+  const int64_t c = s.pixel_stride, pixel = i / c;
+  const int64_t image = pixel / (height * width);
+  return {image * c + i % c, pixel / width % height, pixel % width};
+}
+
+template <typename T>
+__host__ __device__ __forceinline__ Plane<T> plane_of(T* block, const Pool2dShape& s, int64_t plane, int64_t height,
+                                                      int64_t width) {
+  const int64_t c = s.pixel_stride;
+  return {block + plane / c * height * width * c + plane % c, width, c};
+}
+
 // ---- per-element work (host and device) ----------------------------------------
 
 // The maximum over rows/columns of hs x ws stepping by (dh, dw): a NaN wins
 // and a later NaN replaces an earlier one; with nothing above -inf the first
 // position is reported.
 template <typename T>
-__host__ __device__ __forceinline__ void window_max(const T* plane, int64_t width, const Span& hs, const Span& ws,
+__host__ __device__ __forceinline__ void window_max(const Plane<const T>& in, const Span& hs, const Span& ws,
                                                     int64_t dh, int64_t dw, T& best, int64_t& best_index) {
   best = -static_cast<T>(INFINITY);
-  best_index = hs.begin * width + ws.begin;
-  for (int64_t h = hs.begin; h < hs.end; h += dh) {
-    const T* row = plane + h * width;
+  best_index = hs.begin * in.width + ws.begin;
+  for (int64_t h = hs.begin; h < hs.end; h += dh)
     for (int64_t w = ws.begin; w < ws.end; w += dw) {
-      const T v = row[w];
+      const T v = in.at(h, w);
       if (v > best || is_nan(v)) {
         best = v;
-        best_index = h * width + w;
+        best_index = h * in.width + w;
       }
     }
-  }
 }
 
-// Output element i (over planes * out_h * out_w) of max_pool2d.
+// Output element i (in memory order) of max_pool2d.
 template <typename T>
 __host__ __device__ __forceinline__ void max_pool_at(const MaxPool2dParams& p, int64_t i) {
   const auto& s = p.shape;
   const auto& k = p.window;
-  const int64_t ow = i % s.out_w, oh = i / s.out_w % s.out_h, c = i / (s.out_w * s.out_h);
-  const Span hs = max_span(oh, s.in_h, k.kernel_h, k.stride_h, k.pad_h, k.dilation_h);
-  const Span ws = max_span(ow, s.in_w, k.kernel_w, k.stride_w, k.pad_w, k.dilation_w);
+  const Element o = element_at(s, i, s.out_h, s.out_w);
+  const Span hs = max_span(o.y, s.in_h, k.kernel_h, k.stride_h, k.pad_h, k.dilation_h);
+  const Span ws = max_span(o.x, s.in_w, k.kernel_w, k.stride_w, k.pad_w, k.dilation_w);
   T best;
   int64_t best_index;
-  window_max(static_cast<const T*>(p.input) + c * s.in_h * s.in_w, s.in_w, hs, ws, k.dilation_h, k.dilation_w, best,
-             best_index);
+  window_max(plane_of(static_cast<const T*>(p.input), s, o.plane, s.in_h, s.in_w), hs, ws, k.dilation_h,
+             k.dilation_w, best, best_index);
   static_cast<T*>(p.output)[i] = best;
   if (p.indices) p.indices[i] = best_index;
 }
@@ -111,22 +142,20 @@ __host__ __device__ __forceinline__ void max_pool_at(const MaxPool2dParams& p, i
 template <typename T>
 __host__ __device__ __forceinline__ void adaptive_max_pool_at(const AdaptivePool2dParams& p, int64_t i) {
   const auto& s = p.shape;
-  const int64_t ow = i % s.out_w, oh = i / s.out_w % s.out_h, c = i / (s.out_w * s.out_h);
-  const Span hs = adaptive_span(oh, s.in_h, s.out_h), ws = adaptive_span(ow, s.in_w, s.out_w);
+  const Element o = element_at(s, i, s.out_h, s.out_w);
+  const Span hs = adaptive_span(o.y, s.in_h, s.out_h), ws = adaptive_span(o.x, s.in_w, s.out_w);
   T best;
   int64_t best_index;
-  window_max(static_cast<const T*>(p.input) + c * s.in_h * s.in_w, s.in_w, hs, ws, 1, 1, best, best_index);
+  window_max(plane_of(static_cast<const T*>(p.input), s, o.plane, s.in_h, s.in_w), hs, ws, 1, 1, best, best_index);
   static_cast<T*>(p.output)[i] = best;
   if (p.indices) p.indices[i] = best_index;
 }
 
 template <typename T>
-__host__ __device__ __forceinline__ T window_sum(const T* plane, int64_t width, const Span& hs, const Span& ws) {
+__host__ __device__ __forceinline__ T window_sum(const Plane<const T>& in, const Span& hs, const Span& ws) {
   T sum = 0;
-  for (int64_t h = hs.begin; h < hs.end; ++h) {
-    const T* row = plane + h * width;
-    for (int64_t w = ws.begin; w < ws.end; ++w) sum += row[w];
-  }
+  for (int64_t h = hs.begin; h < hs.end; ++h)
+    for (int64_t w = ws.begin; w < ws.end; ++w) sum += in.at(h, w);
   return sum;
 }
 
@@ -134,10 +163,10 @@ template <typename T>
 __host__ __device__ __forceinline__ void avg_pool_at(const AvgPool2dParams& p, int64_t i) {
   const auto& s = p.shape;
   const auto& k = p.window;
-  const int64_t ow = i % s.out_w, oh = i / s.out_w % s.out_h, c = i / (s.out_w * s.out_h);
-  const Span hs = avg_span(oh, s.in_h, k.kernel_h, k.stride_h, k.pad_h);
-  const Span ws = avg_span(ow, s.in_w, k.kernel_w, k.stride_w, k.pad_w);
-  const T sum = window_sum(static_cast<const T*>(p.input) + c * s.in_h * s.in_w, s.in_w, hs, ws);
+  const Element o = element_at(s, i, s.out_h, s.out_w);
+  const Span hs = avg_span(o.y, s.in_h, k.kernel_h, k.stride_h, k.pad_h);
+  const Span ws = avg_span(o.x, s.in_w, k.kernel_w, k.stride_w, k.pad_w);
+  const T sum = window_sum(plane_of(static_cast<const T*>(p.input), s, o.plane, s.in_h, s.in_w), hs, ws);
   // A window lying wholly in the padding averages to 0, as in PyTorch.
   const bool empty = hs.begin >= hs.end || ws.begin >= ws.end;
   static_cast<T*>(p.output)[i] =
@@ -147,9 +176,9 @@ __host__ __device__ __forceinline__ void avg_pool_at(const AvgPool2dParams& p, i
 template <typename T>
 __host__ __device__ __forceinline__ void adaptive_avg_pool_at(const AdaptivePool2dParams& p, int64_t i) {
   const auto& s = p.shape;
-  const int64_t ow = i % s.out_w, oh = i / s.out_w % s.out_h, c = i / (s.out_w * s.out_h);
-  const Span hs = adaptive_span(oh, s.in_h, s.out_h), ws = adaptive_span(ow, s.in_w, s.out_w);
-  const T sum = window_sum(static_cast<const T*>(p.input) + c * s.in_h * s.in_w, s.in_w, hs, ws);
+  const Element o = element_at(s, i, s.out_h, s.out_w);
+  const Span hs = adaptive_span(o.y, s.in_h, s.out_h), ws = adaptive_span(o.x, s.in_w, s.out_w);
+  const T sum = window_sum(plane_of(static_cast<const T*>(p.input), s, o.plane, s.in_h, s.in_w), hs, ws);
   static_cast<T*>(p.output)[i] = sum / static_cast<T>(hs.padded_length * ws.padded_length);
 }
 
@@ -172,22 +201,22 @@ __host__ __device__ __forceinline__ OutRange adaptive_outputs_covering(int64_t x
   return {x * out / in, ((x + 1) * out + in - 1) / in};
 }
 
-// Input element i (over planes * in_h * in_w) of avg_pool2d backward: the
+// Input element i (in memory order) of avg_pool2d backward: the
 // CPU's shares go_o / divisor_o, added from zero in output order.
 template <typename T>
 __host__ __device__ __forceinline__ void avg_pool_backward_at(const AvgPool2dBackwardParams& p, int64_t i) {
   const auto& s = p.shape;
   const auto& k = p.window;
-  const int64_t w = i % s.in_w, h = i / s.in_w % s.in_h, c = i / (s.in_w * s.in_h);
-  const T* go = static_cast<const T*>(p.grad_out) + c * s.out_h * s.out_w;
-  const OutRange rows = avg_outputs_covering(h, s.out_h, k.kernel_h, k.stride_h, k.pad_h);
-  const OutRange cols = avg_outputs_covering(w, s.out_w, k.kernel_w, k.stride_w, k.pad_w);
+  const Element e = element_at(s, i, s.in_h, s.in_w);
+  const auto go = plane_of(static_cast<const T*>(p.grad_out), s, e.plane, s.out_h, s.out_w);
+  const OutRange rows = avg_outputs_covering(e.y, s.out_h, k.kernel_h, k.stride_h, k.pad_h);
+  const OutRange cols = avg_outputs_covering(e.x, s.out_w, k.kernel_w, k.stride_w, k.pad_w);
   T sum = 0;
   for (int64_t oh = rows.first; oh < rows.last; ++oh) {
     const Span hs = avg_span(oh, s.in_h, k.kernel_h, k.stride_h, k.pad_h);
     for (int64_t ow = cols.first; ow < cols.last; ++ow) {
       const Span ws = avg_span(ow, s.in_w, k.kernel_w, k.stride_w, k.pad_w);
-      sum += go[oh * s.out_w + ow] / static_cast<T>(avg_divisor(hs, ws, p.count_include_pad, p.divisor_override));
+      sum += go.at(oh, ow) / static_cast<T>(avg_divisor(hs, ws, p.count_include_pad, p.divisor_override));
     }
   }
   static_cast<T*>(p.grad_input)[i] = sum;
@@ -197,16 +226,16 @@ template <typename T>
 __host__ __device__ __forceinline__ void adaptive_avg_pool_backward_at(const AdaptiveAvgPool2dBackwardParams& p,
                                                                        int64_t i) {
   const auto& s = p.shape;
-  const int64_t w = i % s.in_w, h = i / s.in_w % s.in_h, c = i / (s.in_w * s.in_h);
-  const T* go = static_cast<const T*>(p.grad_out) + c * s.out_h * s.out_w;
-  const OutRange rows = adaptive_outputs_covering(h, s.in_h, s.out_h);
-  const OutRange cols = adaptive_outputs_covering(w, s.in_w, s.out_w);
+  const Element e = element_at(s, i, s.in_h, s.in_w);
+  const auto go = plane_of(static_cast<const T*>(p.grad_out), s, e.plane, s.out_h, s.out_w);
+  const OutRange rows = adaptive_outputs_covering(e.y, s.in_h, s.out_h);
+  const OutRange cols = adaptive_outputs_covering(e.x, s.in_w, s.out_w);
   T sum = 0;
   for (int64_t oh = rows.first; oh < rows.last; ++oh) {
     const Span hs = adaptive_span(oh, s.in_h, s.out_h);
     for (int64_t ow = cols.first; ow < cols.last; ++ow) {
       const Span ws = adaptive_span(ow, s.in_w, s.out_w);
-      sum += go[oh * s.out_w + ow] / static_cast<T>(hs.padded_length * ws.padded_length);
+      sum += go.at(oh, ow) / static_cast<T>(hs.padded_length * ws.padded_length);
     }
   }
   static_cast<T*>(p.grad_input)[i] = sum;
@@ -249,12 +278,19 @@ __global__ void pool_kernel(Params p, int64_t n) {
     Pass::template at<T>(p, i);
 }
 
-// One thread per output: its gradient goes to its recorded input position.
+// Output element i's gradient goes to its recorded position in its plane.
 template <typename T>
-__global__ void max_pool_backward_kernel(const T* grad_out, const int64_t* indices, T* grad_input,
-                                         int64_t out_plane, int64_t in_plane, int64_t n) {
+__host__ __device__ __forceinline__ T* max_backward_target(const MaxPoolBackwardParams& p, int64_t i) {
+  const auto& s = p.shape;
+  const Element o = element_at(s, i, s.out_h, s.out_w);
+  return &plane_of(static_cast<T*>(p.grad_input), s, o.plane, s.in_h, s.in_w).at(p.indices[i]);
+}
+
+// One thread per output.
+template <typename T>
+__global__ void max_pool_backward_kernel(MaxPoolBackwardParams p, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x)
-    atomicAdd(grad_input + i / out_plane * in_plane + indices[i], grad_out[i]);
+    atomicAdd(max_backward_target<T>(p, i), static_cast<const T*>(p.grad_out)[i]);
 }
 
 int64_t output_numel(const Pool2dShape& s) { return s.planes * s.out_h * s.out_w; }
@@ -280,9 +316,7 @@ void max_pool_backward(const MaxPoolBackwardParams& p) {
     if (in_numel == 0) return;
     STRIATE_CUDA_CHECK(cudaMemsetAsync(p.grad_input, 0, in_numel * sizeof(T), current_stream()));
     if (n == 0) return;
-    launch("max_pool backward", max_pool_backward_kernel<T>, grid_for(n), kThreads, 0,
-           static_cast<const T*>(p.grad_out), p.indices, static_cast<T*>(p.grad_input), s.out_h * s.out_w,
-           s.in_h * s.in_w, n);
+    launch("max_pool backward", max_pool_backward_kernel<T>, grid_for(n), kThreads, 0, p, n);
   });
 }
 

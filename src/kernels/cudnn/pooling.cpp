@@ -2,7 +2,8 @@
 // of OpFamily::Pooling.
 //
 // The op layer's [planes, H, W] block is described as NCHW images of one
-// channel, in as many calls as 32-bit counts and cuDNN's image limit need
+// channel, or when channels-last as NHWC images of C channels, in as many
+// calls as 32-bit counts and cuDNN's image limit need
 // (library_pool_planes_per_call; one call for any ordinary network). Max
 // pooling is CUDNN_POOLING_MAX_DETERMINISTIC, so its backward does not depend
 // on scheduling; NaN propagates, so a window holding a NaN gives NaN as on
@@ -39,8 +40,11 @@ struct Descriptors {
     STRIATE_CUDNN_CHECK(cudnnCreateTensorDescriptor(&y));
     STRIATE_CUDNN_CHECK(cudnnSetPooling2dDescriptor(pool, mode, CUDNN_PROPAGATE_NAN, i(w.kernel_h), i(w.kernel_w),
                                                     i(w.pad_h), i(w.pad_w), i(w.stride_h), i(w.stride_w)));
-    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, CUDNN_TENSOR_NCHW, t, i(planes), 1, i(s.in_h), i(s.in_w)));
-    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, CUDNN_TENSOR_NCHW, t, i(planes), 1, i(s.out_h), i(s.out_w)));
+    // planes is a multiple of pixel_stride (whole images) when channels-last.
+    const int64_t c = s.pixel_stride;
+    const cudnnTensorFormat_t format = c == 1 ? CUDNN_TENSOR_NCHW : CUDNN_TENSOR_NHWC;
+    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(x, format, t, i(planes / c), i(c), i(s.in_h), i(s.in_w)));
+    STRIATE_CUDNN_CHECK(cudnnSetTensor4dDescriptor(y, format, t, i(planes / c), i(c), i(s.out_h), i(s.out_w)));
   }
   ~Descriptors() {
     cudnnDestroyTensorDescriptor(y);
@@ -51,7 +55,8 @@ struct Descriptors {
   Descriptors& operator=(const Descriptors&) = delete;
 };
 
-// `base` advanced by `planes` planes of `plane` elements.
+// `base` advanced by `planes` planes of `plane` elements (whole images when
+// channels-last, which take as many elements as their planes do in NCHW).
 template <typename P>
 P* planes_on(P* base, int64_t planes, int64_t plane, DType dtype) {
   using Byte = std::conditional_t<std::is_const_v<P>, const char, char>;
