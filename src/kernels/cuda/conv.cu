@@ -2,12 +2,14 @@
 // direct kernels and the implicit GEMMs (conv_implicit_gemm.cu).
 //
 // Direct kernels give each thread one output element and loop over its
-// receptive field; they read NCHW or NHWC through a layout (Nchw, Nhwc). A GEMM tile of 128 output channels is mostly idle when a
-// layer has a handful of channels (LeNet's first layer, depthwise layers),
-// while the direct kernel keeps every thread busy; with many channels the
-// GEMM's reuse through shared memory and registers wins.
+// receptive field; they read NCHW or NHWC through a layout (Nchw, Nhwc). A
+// GEMM tile of 128 output channels is mostly idle when a layer has a handful
+// of channels (LeNet's first layer, depthwise layers), while the direct
+// kernel keeps every thread busy; with many channels the GEMM's reuse
+// through shared memory and registers wins.
 #include "kernels/conv.h"
 #include "kernels/cuda/block_reduce.cuh"
+#include "kernels/cuda/channels.cuh"
 #include "kernels/cuda/conv_dims.cuh"
 #include "kernels/cuda/implicit_gemm.cuh"
 #include "kernels/cuda/launch.cuh"
@@ -117,19 +119,24 @@ __global__ void conv_grad_weight_direct_kernel(ConvParams p, const T* x, const T
   }
 }
 
-// grad_bias[o]: a block per channel sums its planes in double.
-template <typename L, typename T>
-__global__ void conv_grad_bias_kernel(ConvParams p, const T* gy, T* gb) {
-  const int64_t pixels = p.out_h * p.out_w, count = p.batch * pixels;
-  for (int64_t o = blockIdx.x; o < p.out_channels; o += gridDim.x) {
-    double acc = 0;
-    for (int64_t k = threadIdx.x; k < count; k += blockDim.x)
-      acc += static_cast<double>(gy[L::at(k / pixels, o, k % pixels / p.out_w, k % p.out_w, p.out_channels,
-                                          p.out_h, p.out_w)]);
-    acc = block_sum(acc);
-    if (threadIdx.x == 0) gb[o] = static_cast<T>(acc);
+// grad_bias[o]: the sum of grad_output's channel o, in double, through the
+// per-channel reductions of channels.cuh (NCHW as [N, O, pixels], NHWC as
+// [N * pixels, O, 1], whose tiles read whole sectors of each pixel's row).
+template <typename T>
+struct GradBiasOp : channels::SumDouble {
+  using Value = double;
+  using Acc = double;
+  const T* grad_out;
+  T* grad_bias;
+
+  __device__ double load(int64_t offset, int64_t, int64_t) const { return static_cast<double>(grad_out[offset]); }
+  __device__ void push(double& acc, const double (&v)[channels::kUnroll], int count) const {
+#pragma unroll
+    for (int u = 0; u < channels::kUnroll; ++u)
+      if (u < count) acc += v[u];
   }
-}
+  __device__ void finish(double acc, int64_t o) const { grad_bias[o] = static_cast<T>(acc); }
+};
 
 // Calls f with the element type and the layout of p.
 template <typename F>
@@ -146,7 +153,8 @@ unsigned blocks_for(int64_t n) { return static_cast<unsigned>(n < 65535 ? (n > 0
 // depth to fill a tile, 32-bit indices, and M's tiles within the grid (the
 // channels-last GEMMs put the pixels on M).
 bool gemm_fits(const ConvParams& p, int64_t rows, int64_t depth, int64_t m) {
-  const bool grid = p.dtype == DType::F64 ? gemm_grid_fits<DoubleTile>(m, p.groups) : gemm_grid_fits<FloatTile>(m, p.groups);
+  const bool grid =
+      p.dtype == DType::F64 ? gemm_grid_fits<DoubleTile>(m, p.groups) : gemm_grid_fits<FloatTile>(m, p.groups);
   return rows >= kMinGemmRows && depth >= kMinGemmDepth && fits_int32(p) && grid;
 }
 
@@ -173,9 +181,12 @@ void conv2d_grad_input_direct(const ConvParams& p, const void* weight, const voi
 }
 
 void conv2d_grad_bias(const ConvParams& p, const void* grad_output, void* grad_bias) {
-  visit_conv(p, "conv2d backward", [&]<typename T, typename L>() {
-    launch("conv2d_grad_bias", conv_grad_bias_kernel<L, T>, blocks_for(p.out_channels), kThreads, 0, p,
-           static_cast<const T*>(grad_output), static_cast<T*>(grad_bias));
+  const int64_t pixels = p.out_h * p.out_w;
+  const ChannelShape shape = p.channels_last ? ChannelShape{p.batch * pixels, p.out_channels, 1}
+                                             : ChannelShape{p.batch, p.out_channels, pixels};
+  visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
+    channels::reduce_channels(GradBiasOp<T>{{}, static_cast<const T*>(grad_output), static_cast<T*>(grad_bias)},
+                              shape, sizeof(T), "conv2d_grad_bias");
   });
 }
 
@@ -192,14 +203,18 @@ void conv2d_grad_weight_direct(const ConvParams& p, const void* input, const voi
 
 void conv2d_forward(const ConvParams& p, const void* input, const void* weight, const void* bias, void* output) {
   const int64_t depth = p.channels / p.groups * p.kernel_h * p.kernel_w, rows = p.out_channels / p.groups;
-  if (gemm_fits(p, rows, depth, p.channels_last ? p.batch * p.out_h * p.out_w : rows)) conv2d_forward_implicit_gemm(p, input, weight, bias, output);
-  else conv2d_forward_direct(p, input, weight, bias, output);
+  if (gemm_fits(p, rows, depth, p.channels_last ? p.batch * p.out_h * p.out_w : rows))
+    conv2d_forward_implicit_gemm(p, input, weight, bias, output);
+  else
+    conv2d_forward_direct(p, input, weight, bias, output);
 }
 
 void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input) {
   const int64_t depth = p.out_channels / p.groups * p.kernel_h * p.kernel_w, rows = p.channels / p.groups;
-  if (gemm_fits(p, rows, depth, p.channels_last ? p.batch * p.height * p.width : rows)) conv2d_grad_input_implicit_gemm(p, weight, grad_output, grad_input);
-  else conv2d_grad_input_direct(p, weight, grad_output, grad_input);
+  if (gemm_fits(p, rows, depth, p.channels_last ? p.batch * p.height * p.width : rows))
+    conv2d_grad_input_implicit_gemm(p, weight, grad_output, grad_input);
+  else
+    conv2d_grad_input_direct(p, weight, grad_output, grad_input);
 }
 
 void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
