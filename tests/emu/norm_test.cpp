@@ -31,6 +31,10 @@ const std::vector<kernels::ChannelShape> kChannelShapes = {
     {300, 3, 1},  // long columns of few channels
     {9, 45, 1},   // more channels than one tile holds
     {1, 3, 513},
+    // Few channels of many values: each split into parts (blocks along y)
+    // whose partial results a second kernel merges.
+    {8, 2, 4099},   // a block per channel and part
+    {40001, 3, 1},  // a tile per part of the rows
 };
 
 std::string name_of(const kernels::ChannelShape& s) {

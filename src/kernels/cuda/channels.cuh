@@ -2,17 +2,18 @@
 // by the normalisation and prelu kernels: index arithmetic for one thread per
 // element, rounding-exact float arithmetic, and per-channel reductions.
 //
-// Reductions finish each channel inside one block, so they need no scratch
-// memory and give the same bits on every run:
+// Reductions give the same bits on every run (no atomics):
 // - inner > 1 (NCHW): a block per channel; its threads stride over the
 //   channel's outer * inner values (runs of `inner` contiguous elements).
 // - inner <= 1 ([N, C], ChannelsLast as [N*H*W, C, 1]): a block per tile of
 //   `width` adjacent channels, its threads laid out width-by-rows, so that a
 //   warp reads whole 32-byte sectors of each row; the row-threads of a
 //   column then merge through shuffles and shared memory.
-// With few channels either leaves most of the GPU idle (a channel's values
-// are never split across blocks): a split pass with a workspace is the next
-// step there.
+// With few channels that would leave most of the GPU idle (ResNet's stem:
+// 64 channels of 400k values each), so each channel's values are split into
+// up to kMaxSplits contiguous parts, one block each (blockIdx.y); the parts'
+// partial results go to a scratch buffer and a second kernel merges them in
+// order, one thread per channel.
 #pragma once
 
 #include <algorithm>
@@ -173,26 +174,48 @@ __device__ Acc block_merge(Acc acc, Acc* partial) {
   return acc;
 }
 
-// inner > 1: a block per channel. Each thread walks the channel's elements
-// k = threadIdx.x, threadIdx.x + blockDim.x, ... as (o, i) coordinates,
-// advanced without a division.
+// Part `part` of `parts` of [0, n): [n * part / parts, n * (part + 1) / parts).
+struct Range {
+  int64_t begin, end;
+};
+__device__ __forceinline__ Range part_of(int64_t n, int64_t part, int64_t parts) {
+  return {n * part / parts, n * (part + 1) / parts};
+}
+
+// A channel's result: finished, or with several parts left in `partials`
+// ([channels][parts]) for merge_parts_kernel.
 template <typename Op>
-__global__ void __launch_bounds__(kReduceThreads) channel_blocks_kernel(Op op, ChannelShape s) {
+__device__ __forceinline__ void finish_part(const Op& op, const typename Op::Acc& acc, int64_t c,
+                                            typename Op::Acc* partials) {
+  if (gridDim.y == 1)
+    op.finish(acc, c);
+  else
+    partials[c * gridDim.y + blockIdx.y] = acc;
+}
+
+// inner > 1: a block per channel (and part). Each thread walks the part's
+// elements k = begin + threadIdx.x, k + blockDim.x, ... as (o, i)
+// coordinates, advanced without a division.
+template <typename Op>
+__global__ void __launch_bounds__(kReduceThreads)
+    channel_blocks_kernel(Op op, ChannelShape s, typename Op::Acc* partials) {
   using Acc = typename Op::Acc;
   using Value = typename Op::Value;
   __shared__ Acc partial[kReduceThreads / 32];
   const int64_t step_o = blockDim.x / s.inner, step_i = blockDim.x % s.inner;
+  const Range range = part_of(s.outer * s.inner, blockIdx.y, gridDim.y);
   for (int64_t c = blockIdx.x; c < s.channels; c += gridDim.x) {
-    int64_t o = threadIdx.x / s.inner, i = threadIdx.x % s.inner;
+    int64_t k = range.begin + threadIdx.x, o = k / s.inner, i = k % s.inner;
     Acc acc = Op::identity();
-    while (o < s.outer) {
+    while (k < range.end) {
       Value v[kUnroll];
       int count = 0;
 #pragma unroll
       for (int u = 0; u < kUnroll; ++u)
-        if (o < s.outer) {
+        if (k < range.end) {
           v[u] = op.load((o * s.channels + c) * s.inner + i, o, c);
           count = u + 1;
+          k += blockDim.x;
           o += step_o;
           i += step_i;
           if (i >= s.inner) i -= s.inner, ++o;
@@ -200,32 +223,34 @@ __global__ void __launch_bounds__(kReduceThreads) channel_blocks_kernel(Op op, C
       op.push(acc, v, count);
     }
     acc = block_merge<Op>(acc, partial);
-    if (threadIdx.x == 0) op.finish(acc, c);
+    if (threadIdx.x == 0) finish_part(op, acc, c, partials);
   }
 }
 
 // inner <= 1: rows of `channels` contiguous values; a block per tile of
-// `width` channels (a power of two up to 32), thread t on channel
-// t % width of the tile and rows t / width, t / width + blockDim.x / width, ...
+// `width` channels (a power of two up to 32) and part of the rows, thread t
+// on channel t % width of the tile and rows begin + t / width, that plus
+// blockDim.x / width, ...
 template <typename Op>
-__global__ void __launch_bounds__(kReduceThreads) channel_tiles_kernel(Op op, int64_t rows, int64_t channels,
-                                                                        int width) {
+__global__ void __launch_bounds__(kReduceThreads)
+    channel_tiles_kernel(Op op, int64_t rows, int64_t channels, int width, typename Op::Acc* partials) {
   using Acc = typename Op::Acc;
   using Value = typename Op::Value;
   __shared__ Acc partial[kReduceThreads];  // [warp][width]
   const int column = threadIdx.x % width;
   const int64_t row_step = blockDim.x / width;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+  const Range range = part_of(rows, blockIdx.y, gridDim.y);
   for (int64_t tile = blockIdx.x; tile * width < channels; tile += gridDim.x) {
     const int64_t c = tile * width + column;
     Acc acc = Op::identity();
     if (c < channels)
-      for (int64_t r = threadIdx.x / width; r < rows;) {
+      for (int64_t r = range.begin + threadIdx.x / width; r < range.end;) {
         Value v[kUnroll];
         int count = 0;
 #pragma unroll
         for (int u = 0; u < kUnroll; ++u)
-          if (r < rows) {
+          if (r < range.end) {
             v[u] = op.load(r * channels + c, r, c);
             count = u + 1;
             r += row_step;
@@ -240,8 +265,18 @@ __global__ void __launch_bounds__(kReduceThreads) channel_tiles_kernel(Op op, in
     if (static_cast<int>(threadIdx.x) < width && c < channels) {
       Acc total = partial[threadIdx.x];
       for (int w = 1; w < warps; ++w) total = Op::merge(total, partial[w * width + threadIdx.x]);
-      op.finish(total, c);
+      finish_part(op, total, c, partials);
     }
+  }
+}
+
+// The second pass of a split reduction: channel c's parts merged in order.
+template <typename Op>
+__global__ void merge_parts_kernel(Op op, const typename Op::Acc* partials, int64_t channels, int64_t parts) {
+  for (int64_t c = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; c < channels; c += int64_t{gridDim.x} * blockDim.x) {
+    typename Op::Acc acc = partials[c * parts];
+    for (int64_t p = 1; p < parts; ++p) acc = Op::merge(acc, partials[c * parts + p]);
+    op.finish(acc, c);
   }
 }
 
@@ -260,19 +295,44 @@ inline int tile_width(int64_t channels, int64_t rows, int elem_size) {
   return width;
 }
 
+// Splitting: enough blocks to fill any GPU (4 of 512 threads per SM on 132
+// SMs is 528), each with at least kMinPartLoads loads per thread.
+constexpr int64_t kTargetBlocks = 1024;
+constexpr int64_t kMaxSplits = 256;
+constexpr int64_t kMinPartLoads = 4 * kUnroll;
+
+// How many parts to split each channel into, for `blocks` blocks of one part
+// whose channels hold `per_block` values each (per thread: / kReduceThreads
+// for a block per channel, / (kReduceThreads / width) for a tile).
+inline int64_t parts_for(int64_t blocks, int64_t per_thread) {
+  const int64_t wanted = (kTargetBlocks + blocks - 1) / blocks;
+  return std::max<int64_t>(1, std::min({wanted, per_thread / kMinPartLoads, kMaxSplits}));
+}
+
 // Runs op over every channel of `s`; elem_size is the input's element size.
 template <typename Op>
 void reduce_channels(const Op& op, const ChannelShape& s, int elem_size, const char* name) {
+  using Acc = typename Op::Acc;
   if (s.channels <= 0) return;
   const cudaStream_t stream = current_stream();
-  if (s.inner <= 1) {
-    const int64_t rows = s.inner == 1 ? s.outer : 0;
-    const int width = tile_width(s.channels, rows, elem_size);
-    const unsigned grid = capped_grid((s.channels + width - 1) / width);
-    launch_on(stream, name, channel_tiles_kernel<Op>, grid, kReduceThreads, 0, op, rows, s.channels, width);
-  } else {
-    launch_on(stream, name, channel_blocks_kernel<Op>, capped_grid(s.channels), kReduceThreads, 0, op, s);
-  }
+  const bool tiles = s.inner <= 1;
+  const int64_t rows = tiles ? (s.inner == 1 ? s.outer : 0) : 0;
+  const int width = tiles ? tile_width(s.channels, rows, elem_size) : 1;
+  const int64_t blocks = tiles ? (s.channels + width - 1) / width : s.channels;
+  const int64_t parts = tiles ? parts_for(blocks, rows / (kReduceThreads / width))
+                              : parts_for(blocks, s.outer * s.inner / kReduceThreads);
+  std::shared_ptr<Storage> partials;
+  if (parts > 1) partials = scratch(static_cast<size_t>(s.channels * parts) * sizeof(Acc));
+  Acc* partial_data = partials ? static_cast<Acc*>(partials->data()) : nullptr;
+  const dim3 grid(capped_grid(blocks), static_cast<unsigned>(parts));
+  if (tiles)
+    launch_on(stream, name, channel_tiles_kernel<Op>, grid, kReduceThreads, 0, op, rows, s.channels, width,
+              partial_data);
+  else
+    launch_on(stream, name, channel_blocks_kernel<Op>, grid, kReduceThreads, 0, op, s, partial_data);
+  if (parts > 1)
+    launch_on(stream, name, merge_parts_kernel<Op>, grid_for(s.channels), kThreads, 0, op,
+              static_cast<const Acc*>(partial_data), s.channels, parts);
 }
 
 }  // namespace striate::kernels::cuda::channels

@@ -20,6 +20,7 @@
 #include "kernels/cpu/loop.h"
 #include "striate/core/cuda.h"
 #include "striate/core/dtype.h"
+#include "striate/core/storage.h"
 
 namespace striate::kernels::cuda {
 
@@ -57,6 +58,18 @@ void launch(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, 
 }
 
 constexpr int kThreads = 256;
+
+// Memory for one call's intermediate values: device memory from the caching
+// allocator (host memory in the emulator). Dropping it once the kernels that
+// use it are queued is safe: the allocator gives the block out again only to
+// work queued after them on the same stream.
+inline std::shared_ptr<Storage> scratch(size_t nbytes) {
+#ifdef STRIATE_CUDA_EMULATION
+  return Storage::allocate(nbytes, Device::cpu());
+#else
+  return Storage::allocate(nbytes, Device::cuda(striate::cuda::current_device()));
+#endif
+}
 
 // Enough blocks to fill the GPU several times over; grid-stride loops cover the rest.
 inline unsigned grid_for(int64_t n, int threads = kThreads) {
