@@ -75,7 +75,8 @@ void list_cases(const Options& o) {
     else if (suite == "gemm")
       for (const GemmCase& c : gemm_cases()) std::cout << "  " << c.name << "  " << gemm_flops(c) / 1e9 << " GFLOP\n";
     else if (suite == "memory")
-      for (const MemorySpec& s : in_layouts(memory_suite(), o.nchw, o.nhwc)) std::cout << "  " << s.name << "  " << s.bytes / 1e6 << " MB\n";
+      for (const MemorySpec& s : in_layouts(memory_suite(), o.nchw, o.nhwc))
+        std::cout << "  " << s.name << "  " << s.bytes / 1e6 << " MB\n";
   }
 }
 

@@ -166,7 +166,8 @@ void expect_lrn_matches(const kernels::ChannelShape& s, int64_t size) {
   kernels::cpu::lrn_backward(
       {g.data(), x.data(), want_denom.data(), want_gx.data(), s, size, alpha, beta, dtype_of<T>()});
   // A window sum of terms with both signs: scaled by the largest of them.
-  const double largest = *std::max_element(want_gx.begin(), want_gx.end(), [](T a, T b) { return std::abs(a) < std::abs(b); });
+  const double largest =
+      *std::max_element(want_gx.begin(), want_gx.end(), [](T a, T b) { return std::abs(a) < std::abs(b); });
   expect_close(gx, to_f64(want_gx), std::vector<double>(n, std::max(1.0, std::abs(largest))), 2 * size + 4,
                where + ": grad input");
 }

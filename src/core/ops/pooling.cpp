@@ -172,8 +172,8 @@ std::tuple<Tensor, Tensor> max_pool(const Tensor& input, const PoolArgs& a, bool
   const bool needs_grad = autograd::any_requires_grad({input});
   const bool library_backward = needs_grad && !want_indices && library_may_pool(input, g, 0, false);
   Tensor out = empty(g.out_sizes, input.options(), g.format);
-  Tensor indices = want_indices || (needs_grad && !library_backward) ? empty(g.out_sizes, input.options().dtype(kLong), g.format)
-                                                                     : Tensor();
+  const bool keep_indices = want_indices || (needs_grad && !library_backward);
+  Tensor indices = keep_indices ? empty(g.out_sizes, input.options().dtype(kLong), g.format) : Tensor();
   const kernels::MaxPool2dParams params{x.data_ptr(), out.data_ptr(),
                                         indices.defined() ? indices.data_ptr<int64_t>() : nullptr, g.shape, g.window,
                                         input.dtype()};
