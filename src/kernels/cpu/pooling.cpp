@@ -5,6 +5,8 @@
 // block is channels-last), plane after plane.
 #include "kernels/pooling.h"
 
+#include "kernels/pool_plane.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -52,22 +54,6 @@ std::vector<Span> adaptive_spans(int64_t out, int64_t in) {
     spans[o] = {begin, end, end - begin};
   }
   return spans;
-}
-
-// One plane of a block: pixel (y, x) at base[(y * width + x) * step].
-template <typename T>
-struct Plane {
-  T* base;
-  int64_t width, step;
-  T& at(int64_t y, int64_t x) const { return base[(y * width + x) * step]; }
-  T& at(int64_t position) const { return base[position * step]; }  // y * width + x
-};
-
-// Plane `plane` of a [planes, height, width] block laid out as `s` says.
-template <typename T>
-Plane<T> plane_of(T* block, const Pool2dShape& s, int64_t plane, int64_t height, int64_t width) {
-  const int64_t c = s.pixel_stride;
-  return {block + plane / c * height * width * c + plane % c, width, c};
 }
 
 int64_t avg_divisor(const Span& h, const Span& w, bool count_include_pad, int64_t divisor_override) {
@@ -118,13 +104,14 @@ void max_pool2d_typed(const MaxPool2dParams& p) {
   for (int64_t c = 0; c < s.planes; ++c) {
     const auto in = plane_of(static_cast<const T*>(p.input), s, c, s.in_h, s.in_w);
     const auto out = plane_of(static_cast<T*>(p.output), s, c, s.out_h, s.out_w);
+    const Plane<int64_t> idx = p.indices ? plane_of(p.indices, s, c, s.out_h, s.out_w) : Plane<int64_t>{};
     for (int64_t oh = 0; oh < s.out_h; ++oh)
       for (int64_t ow = 0; ow < s.out_w; ++ow) {
         T best;
         int64_t best_index;
         window_max(in, rows[oh], cols[ow], k.dilation_h, k.dilation_w, best, best_index);
         out.at(oh, ow) = best;
-        if (p.indices) plane_of(p.indices, s, c, s.out_h, s.out_w).at(oh, ow) = best_index;
+        if (p.indices) idx.at(oh, ow) = best_index;
       }
   }
 }
@@ -225,13 +212,14 @@ void adaptive_max_pool2d_typed(const AdaptivePool2dParams& p) {
   for (int64_t c = 0; c < s.planes; ++c) {
     const auto in = plane_of(static_cast<const T*>(p.input), s, c, s.in_h, s.in_w);
     const auto out = plane_of(static_cast<T*>(p.output), s, c, s.out_h, s.out_w);
+    const Plane<int64_t> idx = p.indices ? plane_of(p.indices, s, c, s.out_h, s.out_w) : Plane<int64_t>{};
     for (int64_t oh = 0; oh < s.out_h; ++oh)
       for (int64_t ow = 0; ow < s.out_w; ++ow) {
         T best;
         int64_t best_index;
         window_max(in, rows[oh], cols[ow], 1, 1, best, best_index);
         out.at(oh, ow) = best;
-        if (p.indices) plane_of(p.indices, s, c, s.out_h, s.out_w).at(oh, ow) = best_index;
+        if (p.indices) idx.at(oh, ow) = best_index;
       }
   }
 }

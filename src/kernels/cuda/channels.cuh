@@ -136,12 +136,22 @@ __device__ __forceinline__ Index grid_stride() {
 //   __device__ static Acc merge(Acc, Acc);      // associative, as the tree needs
 //   __device__ static Acc shfl_down(Acc, int);  // __shfl_down_sync of each field
 //   __device__ void finish(const Acc&, int64_t channel) const;  // writes channel's result
+// For sums of doubles (or pairs of them) SumDouble (SumPair) below supplies
+// all but load and finish.
 
 constexpr int kReduceThreads = 512;
 constexpr int kUnroll = 4;  // values loaded before they are folded: loads in flight
 
-// A sum of doubles, and two side by side.
+// A sum of doubles, and two side by side: an Op's Value, Acc, push and
+// merge when its load returns the terms.
 struct SumDouble {
+  using Value = double;
+  using Acc = double;
+  __device__ static void push(double& acc, const double (&v)[kUnroll], int count) {
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+      if (u < count) acc += v[u];
+  }
   __device__ static double identity() { return 0; }
   __device__ static double merge(double a, double b) { return a + b; }
   __device__ static double shfl_down(double v, int offset) { return __shfl_down_sync(0xffffffffu, v, offset); }
@@ -152,6 +162,13 @@ struct Pair {
 };
 
 struct SumPair {
+  using Value = Pair;
+  using Acc = Pair;
+  __device__ static void push(Pair& acc, const Pair (&v)[kUnroll], int count) {
+#pragma unroll
+    for (int u = 0; u < kUnroll; ++u)
+      if (u < count) acc.a += v[u].a, acc.b += v[u].b;
+  }
   __device__ static Pair identity() { return {0, 0}; }
   __device__ static Pair merge(Pair x, Pair y) { return {x.a + y.a, x.b + y.b}; }
   __device__ static Pair shfl_down(Pair v, int offset) {
@@ -301,9 +318,8 @@ constexpr int64_t kTargetBlocks = 1024;
 constexpr int64_t kMaxSplits = 256;
 constexpr int64_t kMinPartLoads = 4 * kUnroll;
 
-// How many parts to split each channel into, for `blocks` blocks of one part
-// whose channels hold `per_block` values each (per thread: / kReduceThreads
-// for a block per channel, / (kReduceThreads / width) for a tile).
+// How many parts to split each channel into, given `blocks` blocks for the
+// unsplit reduction and `per_thread` loads a thread would make in one of them.
 inline int64_t parts_for(int64_t blocks, int64_t per_thread) {
   const int64_t wanted = (kTargetBlocks + blocks - 1) / blocks;
   return std::max<int64_t>(1, std::min({wanted, per_thread / kMinPartLoads, kMaxSplits}));

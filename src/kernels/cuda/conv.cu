@@ -124,17 +124,10 @@ __global__ void conv_grad_weight_direct_kernel(ConvParams p, const T* x, const T
 // [N * pixels, O, 1], whose tiles read whole sectors of each pixel's row).
 template <typename T>
 struct GradBiasOp : channels::SumDouble {
-  using Value = double;
-  using Acc = double;
   const T* grad_out;
   T* grad_bias;
 
   __device__ double load(int64_t offset, int64_t, int64_t) const { return static_cast<double>(grad_out[offset]); }
-  __device__ void push(double& acc, const double (&v)[channels::kUnroll], int count) const {
-#pragma unroll
-    for (int u = 0; u < channels::kUnroll; ++u)
-      if (u < count) acc += v[u];
-  }
   __device__ void finish(double acc, int64_t o) const { grad_bias[o] = static_cast<T>(acc); }
 };
 

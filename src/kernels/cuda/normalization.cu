@@ -89,8 +89,6 @@ struct StatsOp {
 
 template <typename T>
 struct BackwardReduceOp : SumPair {
-  using Value = Pair;
-  using Acc = Pair;
   const T* grad_out;
   const T* x;
   const T* center;
@@ -100,11 +98,6 @@ struct BackwardReduceOp : SumPair {
   __device__ Pair load(int64_t offset, int64_t, int64_t c) const {
     const double g = static_cast<double>(grad_out[offset]);
     return {g, g * static_cast<double>(x[offset] - center[c])};
-  }
-  __device__ void push(Pair& acc, const Pair (&v)[kUnroll], int count) const {
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u)
-      if (u < count) acc.a += v[u].a, acc.b += v[u].b;
   }
   __device__ void finish(const Pair& acc, int64_t c) const {
     sum_grad[c] = acc.a;
@@ -229,8 +222,6 @@ __global__ void layer_norm_backward_input_kernel(const T* __restrict__ grad_out,
 // grad_weight[j] = sum over rows of grad_out * xhat, grad_bias[j] = sum of grad_out.
 template <typename T>
 struct LayerNormParamGradOp : SumPair {
-  using Value = Pair;
-  using Acc = Pair;
   const T* grad_out;
   const T* x;
   const T* mean;
@@ -242,11 +233,6 @@ struct LayerNormParamGradOp : SumPair {
     const T xhat = mul_rn(sub_rn(x[offset], mean[r]), rstd[r]);
     const double g = static_cast<double>(grad_out[offset]);
     return {g * static_cast<double>(xhat), g};
-  }
-  __device__ void push(Pair& acc, const Pair (&v)[kUnroll], int count) const {
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u)
-      if (u < count) acc.a += v[u].a, acc.b += v[u].b;
   }
   __device__ void finish(const Pair& acc, int64_t c) const {
     if (grad_weight) grad_weight[c] = static_cast<T>(acc.a);

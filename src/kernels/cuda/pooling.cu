@@ -24,6 +24,7 @@
 #include <cmath>
 
 #include "kernels/cuda/launch.cuh"
+#include "kernels/pool_plane.h"
 #include "kernels/pooling.h"
 
 namespace striate::kernels::cuda {
@@ -72,16 +73,7 @@ __host__ __device__ __forceinline__ bool is_nan(T v) {
   return v != v;
 }
 
-// ---- the layout of a block (kernels/pooling.h: Pool2dShape::pixel_stride) -------
-
-// One plane: pixel (y, x) at base[(y * width + x) * step].
-template <typename T>
-struct Plane {
-  T* base;
-  int64_t width, step;
-  __host__ __device__ T& at(int64_t y, int64_t x) const { return base[(y * width + x) * step]; }
-  __host__ __device__ T& at(int64_t position) const { return base[position * step]; }  // y * width + x
-};
+// ---- the layout of a block (Pool2dShape::pixel_stride; Plane in pool_plane.h) ---
 
 // Element i (in memory order) of a [planes, height, width] block: its
 // plane and pixel. NCHW is the channels-last formula with C = 1.
@@ -94,13 +86,6 @@ __host__ __device__ __forceinline__ Element element_at(const Pool2dShape& s, int
   const int64_t c = s.pixel_stride, pixel = i / c;
   const int64_t image = pixel / (height * width);
   return {image * c + i % c, pixel / width % height, pixel % width};
-}
-
-template <typename T>
-__host__ __device__ __forceinline__ Plane<T> plane_of(T* block, const Pool2dShape& s, int64_t plane, int64_t height,
-                                                      int64_t width) {
-  const int64_t c = s.pixel_stride;
-  return {block + plane / c * height * width * c + plane % c, width, c};
 }
 
 // ---- per-element work (host and device) ----------------------------------------

@@ -37,8 +37,6 @@ __global__ void prelu_backward_input_kernel(const T* __restrict__ g, const T* __
 template <typename T>
 struct WeightGradOp : SumDouble {
   using A = device_acc_t<T>;
-  using Value = double;
-  using Acc = double;
   const T* grad_out;
   const T* x;
   T* grad_weight;
@@ -46,11 +44,6 @@ struct WeightGradOp : SumDouble {
   __device__ double load(int64_t offset, int64_t, int64_t) const {
     const A v = load_acc(x[offset]);
     return v > A(0) ? 0.0 : static_cast<double>(v * load_acc(grad_out[offset]));
-  }
-  __device__ void push(double& acc, const double (&v)[kUnroll], int count) const {
-#pragma unroll
-    for (int u = 0; u < kUnroll; ++u)
-      if (u < count) acc += v[u];
   }
   __device__ void finish(double acc, int64_t c) const { grad_weight[c] = store_acc<T>(static_cast<A>(acc)); }
 };
