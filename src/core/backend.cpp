@@ -3,10 +3,12 @@
 #include "striate/core/backend.h"
 
 #include <array>
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 
 #include "striate/core/error.h"
 
@@ -97,6 +99,57 @@ bool library_backend_compiled(OpFamily family) {
   if (family != OpFamily::Gemm) return true;
 #endif
   return false;
+}
+
+namespace {
+
+// Conv, then Gemm: -1 until set_allow_tf32 or STRIATE_ALLOW_TF32 fills it.
+std::array<std::atomic<int>, 2> tf32_allowed{kUnset, kUnset};
+std::once_flag tf32_env_read;
+
+size_t tf32_slot(OpFamily family) {
+  STRIATE_CHECK(family == OpFamily::Conv || family == OpFamily::Gemm, ValueError,
+                "allow_tf32: only the conv and gemm families have TF32 kernels, got ", op_family_name(family));
+  return family == OpFamily::Conv ? 0 : 1;
+}
+
+void read_tf32_environment() {
+  const char* value = std::getenv("STRIATE_ALLOW_TF32");
+  if (value == nullptr || *value == '\0') return;
+  const detail::Tf32Families allowed = detail::parse_allow_tf32(value);
+  int expected = kUnset;  // a set_allow_tf32 made before the first use wins
+  tf32_allowed[0].compare_exchange_strong(expected, allowed.conv ? 1 : 0);
+  expected = kUnset;
+  tf32_allowed[1].compare_exchange_strong(expected, allowed.gemm ? 1 : 0);
+}
+
+}  // namespace
+
+detail::Tf32Families detail::parse_allow_tf32(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "1" || lower == "all") return {true, true};
+  if (lower == "0" || lower == "none") return {};
+  Tf32Families allowed;
+  for (size_t begin = 0; begin <= lower.size();) {
+    const size_t end = std::min(lower.find(',', begin), lower.size());
+    const std::string item = lower.substr(begin, end - begin);
+    if (item == "conv") allowed.conv = true;
+    else if (item == "gemm") allowed.gemm = true;
+    else
+      throw ValueError("STRIATE_ALLOW_TF32: expected 1, all, 0, none or a comma-separated list of conv and gemm, "
+                       "got '" + std::string(text) + "'");
+    begin = end + 1;
+  }
+  return allowed;
+}
+
+void set_allow_tf32(OpFamily family, bool allow) { tf32_allowed[tf32_slot(family)].store(allow ? 1 : 0); }
+
+bool allow_tf32(OpFamily family) {
+  const size_t slot = tf32_slot(family);
+  std::call_once(tf32_env_read, read_tf32_environment);
+  return tf32_allowed[slot].load() == 1;
 }
 
 KernelBackendGuard::KernelBackendGuard(OpFamily family, KernelBackend backend)

@@ -34,6 +34,9 @@ struct ConvParams {
   int64_t out_h, out_w;
   int64_t groups;
   bool channels_last = false;
+  // f32 sums may run on TF32 tensor cores (backend.h's allow_tf32): the
+  // native implicit GEMMs and cuDNN do; the CPU and the direct kernels stay f32.
+  bool allow_tf32 = false;
 };
 
 // output = conv(input, weight) + bias (bias may be null).

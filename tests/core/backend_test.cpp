@@ -109,5 +109,39 @@ TEST(KernelBackend, TheLibraryIsCompiledWhereTheBuildSaysSo) {
 #endif
 }
 
+TEST(AllowTf32, IsOffByDefaultSetPerFamilyAndOnlyForConvAndGemm) {
+  // Unless the environment says otherwise: the test runs without STRIATE_ALLOW_TF32.
+  if (std::getenv("STRIATE_ALLOW_TF32") != nullptr) GTEST_SKIP() << "STRIATE_ALLOW_TF32 is set";
+  EXPECT_FALSE(allow_tf32(OpFamily::Conv));
+  EXPECT_FALSE(allow_tf32(OpFamily::Gemm));
+  set_allow_tf32(OpFamily::Conv, true);
+  EXPECT_TRUE(allow_tf32(OpFamily::Conv));
+  EXPECT_FALSE(allow_tf32(OpFamily::Gemm));
+  set_allow_tf32(OpFamily::Gemm, true);
+  set_allow_tf32(OpFamily::Conv, false);
+  EXPECT_FALSE(allow_tf32(OpFamily::Conv));
+  EXPECT_TRUE(allow_tf32(OpFamily::Gemm));
+  set_allow_tf32(OpFamily::Gemm, false);
+  EXPECT_THROW(set_allow_tf32(OpFamily::Pooling, true), ValueError);
+  EXPECT_THROW(allow_tf32(OpFamily::Activation), ValueError);
+}
+
+TEST(AllowTf32, ParsesTheEnvironmentsForms) {
+  const auto parsed = [](const char* text) {
+    const detail::Tf32Families f = detail::parse_allow_tf32(text);
+    return std::string(f.conv ? "conv" : "") + (f.gemm ? "+gemm" : "");
+  };
+  EXPECT_EQ(parsed("1"), "conv+gemm");
+  EXPECT_EQ(parsed("ALL"), "conv+gemm");
+  EXPECT_EQ(parsed("0"), "");
+  EXPECT_EQ(parsed("none"), "");
+  EXPECT_EQ(parsed("conv"), "conv");
+  EXPECT_EQ(parsed("Gemm"), "+gemm");
+  EXPECT_EQ(parsed("gemm,conv"), "conv+gemm");
+  EXPECT_THROW(parsed("yes"), ValueError);
+  EXPECT_THROW(parsed("conv,"), ValueError);
+  EXPECT_THROW(parsed("conv,pooling"), ValueError);
+}
+
 }  // namespace
 }  // namespace striate

@@ -73,6 +73,21 @@ void expect_close(const std::vector<T>& got, const std::vector<double>& want, co
   expect_close_eps(got, want, magnitude, depth, std::numeric_limits<T>::epsilon(), what);
 }
 
+// x rounded to TF32 (10 explicit mantissa bits, to nearest, ties away from
+// zero), as cvt.rna.tf32.f32 does; written with frexp/round, independently
+// of the emulator's bit arithmetic. Normal f32 values only.
+inline float round_to_tf32(float x) {
+  int exponent = 0;
+  const double mantissa = std::frexp(static_cast<double>(x), &exponent);  // in [0.5, 1): 11 significant bits
+  return static_cast<float>(std::ldexp(std::round(std::ldexp(mantissa, 11)), exponent - 11));
+}
+
+template <typename T>
+std::vector<T> rounded_to_tf32(std::vector<T> v) {
+  for (T& x : v) x = static_cast<T>(round_to_tf32(static_cast<float>(x)));
+  return v;
+}
+
 // The result's scale, for kernels whose error is relative to the largest value.
 inline std::vector<double> scale_of(const std::vector<double>& want) {
   double m = 0;

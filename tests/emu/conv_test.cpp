@@ -6,7 +6,10 @@
 // depthwise, 1x1, bias or none); the larger ones make the implicit GEMM use
 // several tiles in M, N and K and the grad weight split K across blocks.
 // Each runs NCHW and channels last (NHWC tensors, OHWI weights), against
-// the same NCHW reference.
+// the same NCHW reference. TF32 (allow_tf32, the implicit GEMMs' tensor-core
+// tile): the reference takes the inputs rounded to TF32, so the f32
+// tolerance still holds, and a kernel that skips the rounding (the emulated
+// MMA drops the 13 low bits, as the hardware does) fails it.
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -104,16 +107,25 @@ std::vector<T> transposed(const std::vector<T>& v, int64_t outer, int64_t rows, 
 }
 
 template <typename T>
-void expect_kernels_match(const Case& c, const Kernels& k, bool channels_last) {
+void expect_kernels_match(const Case& c, const Kernels& k, bool channels_last, bool tf32) {
   const DType dtype = std::is_same_v<T, float> ? DType::F32 : DType::F64;
   kernels::ConvParams p = params_of(c, dtype);
+  p.allow_tf32 = tf32;
   const int64_t cg = c.channels / c.groups, og = c.out_channels / c.groups, taps = c.kernel_h * c.kernel_w;
   Tensors<T> t;
   t.x = random_values<T>(c.batch * c.channels * c.height * c.width, 1);
   t.w = random_values<T>(c.out_channels * cg * taps, 2);
   t.b = random_values<T>(c.out_channels, 3);
   t.gy = random_values<T>(c.batch * c.out_channels * p.out_h * p.out_w, 4);
-  const Results want = cpu_reference(p, t, c.bias, false), size = cpu_reference(p, t, c.bias, true);
+  Results want = cpu_reference(p, t, c.bias, false), size = cpu_reference(p, t, c.bias, true);
+  if (tf32) {  // the GEMMs' operands are rounded; the bias and its gradient stay f32
+    Tensors<T> rounded{rounded_to_tf32(t.x), rounded_to_tf32(t.w), t.b, rounded_to_tf32(t.gy)};
+    Results tf32_want = cpu_reference(p, rounded, c.bias, false), tf32_size = cpu_reference(p, rounded, c.bias, true);
+    tf32_want.gb = want.gb;
+    tf32_size.gb = size.gb;
+    want = tf32_want;
+    size = tf32_size;
+  }
 
   // The kernels' view: NHWC / OHWI copies when channels last, and back.
   const int64_t in_hw = c.height * c.width, out_hw = p.out_h * p.out_w;
@@ -136,7 +148,7 @@ void expect_kernels_match(const Case& c, const Kernels& k, bool channels_last) {
   gx = nchw(gx, c.batch, c.channels, in_hw);
   gw = nchw(gw, c.out_channels, cg, taps);
 
-  const std::string where = std::string(c.name) + ", " + (dtype == DType::F32 ? "f32" : "f64") +
+  const std::string where = std::string(c.name) + ", " + (tf32 ? "tf32" : dtype == DType::F32 ? "f32" : "f64") +
                             (channels_last ? ", NHWC, " : ", NCHW, ") + k.name;
   const int64_t pixels = c.batch * p.out_h * p.out_w;
   expect_close(y, want.y, size.y, cg * taps + 1, where + ": output");
@@ -170,19 +182,24 @@ const std::vector<Case> kGemmCases = {
     {"7x7 stride 2 pad 3, odd plane", 2, 3, 17, 19, 12, 7, 7, 2, 2, 3, 3},
 };
 
+enum class Precision { F32, F64, Tf32 };
+const char* precision_name(Precision p) { return p == Precision::F32 ? "f32" : p == Precision::F64 ? "f64" : "tf32"; }
+
 struct Param {
   const Case* c;
   const Kernels* k;
-  bool f64, channels_last;
+  Precision precision;
+  bool channels_last;
 };
 
 void PrintTo(const Param& p, std::ostream* os) {
-  *os << p.k->name << ", " << p.c->name << (p.f64 ? ", f64" : ", f32") << (p.channels_last ? ", NHWC" : ", NCHW");
+  *os << p.k->name << ", " << p.c->name << ", " << precision_name(p.precision)
+      << (p.channels_last ? ", NHWC" : ", NCHW");
 }
 
 std::string param_name(const testing::TestParamInfo<Param>& info) {
-  std::string s = std::string(info.param.k->name) + "_" + info.param.c->name + (info.param.f64 ? "_f64" : "_f32") +
-                  (info.param.channels_last ? "_nhwc" : "_nchw");
+  std::string s = std::string(info.param.k->name) + "_" + info.param.c->name + "_" +
+                  precision_name(info.param.precision) + (info.param.channels_last ? "_nhwc" : "_nchw");
   for (char& ch : s)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s + "_" + std::to_string(info.index);
@@ -190,18 +207,25 @@ std::string param_name(const testing::TestParamInfo<Param>& info) {
 
 std::vector<Param> params() {
   std::vector<Param> all;
-  for (bool channels_last : {false, true})
-    for (bool f64 : {false, true}) {
+  for (bool channels_last : {false, true}) {
+    for (Precision precision : {Precision::F32, Precision::F64}) {
       for (const Case& c : kSmallCases)
-        for (const Kernels* k : {&kDirect, &kImplicitGemm}) all.push_back({&c, k, f64, channels_last});
+        for (const Kernels* k : {&kDirect, &kImplicitGemm}) all.push_back({&c, k, precision, channels_last});
       // The direct grad weight runs a block per weight element: too slow to
       // emulate at these sizes.
-      for (const Case& c : kGemmCases) all.push_back({&c, &kImplicitGemm, f64, channels_last});
+      for (const Case& c : kGemmCases) all.push_back({&c, &kImplicitGemm, precision, channels_last});
       // The dispatcher once down each of its paths: few channels (direct),
       // and 32 channels per group each way (implicit GEMM).
-      all.push_back({&kSmallCases[0], &kDispatch, f64, channels_last});
-      all.push_back({&kGemmCases[2], &kDispatch, f64, channels_last});
+      all.push_back({&kSmallCases[0], &kDispatch, precision, channels_last});
+      all.push_back({&kGemmCases[2], &kDispatch, precision, channels_last});
     }
+    // TF32: the implicit GEMMs (the direct kernels stay f32) and the
+    // dispatcher's GEMM path.
+    for (const Case* c : {&kSmallCases[0], &kSmallCases[4], &kSmallCases[7], &kGemmCases[0], &kGemmCases[1],
+                          &kGemmCases[2], &kGemmCases[3]})
+      all.push_back({c, &kImplicitGemm, Precision::Tf32, channels_last});
+    all.push_back({&kGemmCases[2], &kDispatch, Precision::Tf32, channels_last});
+  }
   return all;
 }
 
@@ -209,8 +233,8 @@ class EmulatedConv : public testing::TestWithParam<Param> {};
 
 TEST_P(EmulatedConv, MatchesTheCpu) {
   const Param& p = GetParam();
-  if (p.f64) expect_kernels_match<double>(*p.c, *p.k, p.channels_last);
-  else expect_kernels_match<float>(*p.c, *p.k, p.channels_last);
+  if (p.precision == Precision::F64) expect_kernels_match<double>(*p.c, *p.k, p.channels_last, false);
+  else expect_kernels_match<float>(*p.c, *p.k, p.channels_last, p.precision == Precision::Tf32);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, EmulatedConv, testing::ValuesIn(params()), param_name);

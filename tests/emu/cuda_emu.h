@@ -88,6 +88,56 @@ T shuffle(unsigned mask, T v, Source source) {
   return result;
 }
 
+// Every lane's `mine`, in lane order: a warp collective like a shuffle.
+template <typename T>
+void warp_all(const T& mine, T (&all)[32]) {
+  static_assert(sizeof(T) <= kSlotBytes && std::is_trivially_copyable_v<T>, "warp_all of an unsupported type");
+  std::memcpy(warp_slot(lane_id()), &mine, sizeof(T));
+  sync_warp(0xffffffffu);
+  for (int lane = 0; lane < 32; ++lane) std::memcpy(&all[lane], warp_slot(lane), sizeof(T));
+  sync_warp(0xffffffffu);
+}
+
+// cvt.rna.tf32.f32: keeps 10 mantissa bits, rounding to nearest with ties
+// away from zero (half a TF32 ulp added to the magnitude); Inf and NaN pass.
+inline float to_tf32(float x) {
+  const uint32_t bits = std::bit_cast<uint32_t>(x);
+  if ((bits & 0x7f800000u) == 0x7f800000u) return x;
+  return std::bit_cast<float>((bits + 0x1000u) & ~0x1fffu);
+}
+
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 with d as C and D, on
+// the fragment layout src/kernels/cuda/mma.cuh spells out: the lanes trade
+// fragments, then each sums its four elements of D over k in order, in f32.
+// The operands' 13 low bits are dropped, as the hardware ignores them, so a
+// kernel that forgets to_tf32 gets truncated (wrong) products here too.
+inline void mma_tf32_m16n8k8(float (&d)[4], const float (&a)[4], const float (&b)[2]) {
+  struct A4 { float v[4]; };
+  struct B2 { float v[2]; };
+  A4 a_of[32];
+  B2 b_of[32];
+  warp_all(A4{{a[0], a[1], a[2], a[3]}}, a_of);
+  warp_all(B2{{b[0], b[1]}}, b_of);
+  const auto tf32_bits = [](float v) { return std::bit_cast<float>(std::bit_cast<uint32_t>(v) & ~0x1fffu); };
+  float A[16][8], B[8][8];
+  for (int lane = 0; lane < 32; ++lane) {
+    const int g = lane / 4, t = lane % 4;
+    A[g][t] = tf32_bits(a_of[lane].v[0]);
+    A[g + 8][t] = tf32_bits(a_of[lane].v[1]);
+    A[g][t + 4] = tf32_bits(a_of[lane].v[2]);
+    A[g + 8][t + 4] = tf32_bits(a_of[lane].v[3]);
+    B[t][g] = tf32_bits(b_of[lane].v[0]);
+    B[t + 4][g] = tf32_bits(b_of[lane].v[1]);
+  }
+  const int g = lane_id() / 4, t = lane_id() % 4;
+  for (int i = 0; i < 4; ++i) {
+    const int row = g + (i >= 2 ? 8 : 0), col = 2 * t + (i & 1);
+    float sum = d[i];
+    for (int k = 0; k < 8; ++k) sum += A[row][k] * B[k][col];
+    d[i] = sum;
+  }
+}
+
 }  // namespace striate_emu
 
 inline void __syncthreads() { striate_emu::sync_block(); }
@@ -156,6 +206,8 @@ inline double __longlong_as_double(long long v) { return std::bit_cast<double>(v
 inline long long __double_as_longlong(double v) { return std::bit_cast<long long>(v); }
 inline float __int_as_float(int v) { return std::bit_cast<float>(v); }
 inline int __float_as_int(float v) { return std::bit_cast<int>(v); }
+inline float __uint_as_float(unsigned v) { return std::bit_cast<float>(v); }
+inline unsigned __float_as_uint(float v) { return std::bit_cast<unsigned>(v); }
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fsub_rn(float a, float b) { return a - b; }
 inline float __fmul_rn(float a, float b) { return a * b; }

@@ -1,17 +1,20 @@
 // The emulator itself (cuda_emu.h): a block's threads really meet at
 // __syncthreads, shuffles move values between the right lanes, atomics
 // from many threads add up, threads that return early do not hold up the
-// others, and bad launch configurations throw from check_launch as on a GPU.
+// others, bad launch configurations throw from check_launch as on a GPU,
+// and the TF32 MMA follows PTX's fragment layout and rounding.
 #define STRIATE_CUDA_EMULATION 1
 #include "cuda_emu.h"
 // (the prelude first, as the force-include puts it in a kernel file)
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <numeric>
 #include <vector>
 
 #include "kernels/cuda/launch.cuh"
+#include "kernels/cuda/mma.cuh"
 #include "striate/core/error.h"
 
 namespace {
@@ -114,6 +117,50 @@ TEST(Emulator, BadLaunchConfigurationsThrowAsOnAGpu) {
   // The error does not stick: the next good launch runs.
   launch("1024 threads", store_kernel, 1, 1024, 0, out.data());
   EXPECT_EQ(std::accumulate(out.begin(), out.end(), 0), 1024);
+}
+
+// One warp: D = A (16x8) * B (8x8) + C, row-major in global memory, each
+// lane loading and storing its fragments where PTX's layout puts them.
+__global__ void mma_kernel(const float* a, const float* b, const float* c, float* d) {
+  const int g = threadIdx.x / 4, t = threadIdx.x % 4;
+  using striate::kernels::cuda::to_tf32;
+  const float a_frag[4] = {to_tf32(a[g * 8 + t]), to_tf32(a[(g + 8) * 8 + t]), to_tf32(a[g * 8 + t + 4]),
+                           to_tf32(a[(g + 8) * 8 + t + 4])};
+  const float b_frag[2] = {to_tf32(b[t * 8 + g]), to_tf32(b[(t + 4) * 8 + g])};
+  float acc[4] = {c[g * 8 + 2 * t], c[g * 8 + 2 * t + 1], c[(g + 8) * 8 + 2 * t], c[(g + 8) * 8 + 2 * t + 1]};
+  striate::kernels::cuda::mma_tf32_m16n8k8(acc, a_frag, b_frag);
+  d[g * 8 + 2 * t] = acc[0];
+  d[g * 8 + 2 * t + 1] = acc[1];
+  d[(g + 8) * 8 + 2 * t] = acc[2];
+  d[(g + 8) * 8 + 2 * t + 1] = acc[3];
+}
+
+TEST(Emulator, Tf32RoundsToNearestWithTiesAwayFromZero) {
+  using striate_emu::to_tf32;
+  const float ulp = std::ldexp(1.0f, -10);  // of TF32 at 1
+  EXPECT_EQ(to_tf32(1.0f + ulp / 2), 1.0f + ulp);                            // a tie: away from zero
+  EXPECT_EQ(to_tf32(-(1.0f + ulp / 2)), -(1.0f + ulp));
+  EXPECT_EQ(to_tf32(1.0f + ulp / 2 - std::ldexp(1.0f, -23)), 1.0f);          // just below the tie
+  EXPECT_EQ(to_tf32(1.0f + 3 * ulp / 2), 1.0f + 2 * ulp);                    // ties go away, not to even
+  EXPECT_EQ(to_tf32(3.0f), 3.0f);
+  EXPECT_TRUE(std::isinf(to_tf32(INFINITY)));
+  EXPECT_TRUE(std::isnan(to_tf32(NAN)));
+}
+
+TEST(Emulator, Tf32MmaMultipliesTheFragmentsPtxDescribes) {
+  std::vector<float> a(16 * 8), b(8 * 8), c(16 * 8), d(16 * 8, NAN);
+  // Distinct values with bits below TF32's precision, so a misplaced element
+  // or a missing rounding shows.
+  for (size_t i = 0; i < a.size(); ++i) a[i] = 1.0f + static_cast<float>(i) / 64 + std::ldexp(1.0f, -14);
+  for (size_t i = 0; i < b.size(); ++i) b[i] = 0.5f - static_cast<float>(i) / 128 + std::ldexp(1.0f, -15);
+  for (size_t i = 0; i < c.size(); ++i) c[i] = static_cast<float>(i % 7) - 3;
+  launch("mma", mma_kernel, 1, 32, 0, a.data(), b.data(), c.data(), d.data());
+  for (int m = 0; m < 16; ++m)
+    for (int n = 0; n < 8; ++n) {
+      float want = c[m * 8 + n];  // products of TF32 values are exact in f32; k summed in order
+      for (int k = 0; k < 8; ++k) want += striate_emu::to_tf32(a[m * 8 + k]) * striate_emu::to_tf32(b[k * 8 + n]);
+      EXPECT_EQ(d[m * 8 + n], want) << "D[" << m << "][" << n << "]";
+    }
 }
 
 }  // namespace

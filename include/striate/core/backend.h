@@ -50,6 +50,27 @@ std::string backend_env_var(OpFamily family);
 // Whether this build has the family's library (cuDNN or cuBLAS) compiled in.
 bool library_backend_compiled(OpFamily family);
 
+// TF32 tensor cores for f32 work on the GPU: inputs rounded to TF32 (10
+// mantissa bits, round to nearest), products summed in f32. About 3 decimal
+// digits per product instead of 7, for several times the throughput. The
+// switch is PyTorch's torch.backends.cudnn.allow_tf32 (Conv) and
+// torch.backends.cuda.matmul.allow_tf32 (Gemm), but off by default for both
+// here, so that f32 means f32 unless a user asks; STRIATE_ALLOW_TF32 sets the
+// default ("1" or "all", "conv", "gemm", "conv,gemm"; "0" or "none").
+// It is a permission: a kernel with no TF32 path computes in f32, and the CPU
+// always does. A convolution reads it when it runs forward; its backward
+// passes follow that choice. Only Conv and Gemm take it (ValueError otherwise).
+void set_allow_tf32(OpFamily family, bool allow);
+bool allow_tf32(OpFamily family);
+
+namespace detail {
+struct Tf32Families {
+  bool conv = false, gemm = false;
+};
+// STRIATE_ALLOW_TF32's value (any case); ValueError for anything else.
+Tf32Families parse_allow_tf32(std::string_view text);
+}  // namespace detail
+
 // Sets the backend of one family for the calls made on this thread while it lives.
 class KernelBackendGuard {
  public:

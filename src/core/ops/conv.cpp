@@ -13,6 +13,7 @@
 
 #include "core/ops/internal.h"
 #include "kernels/conv.h"
+#include "striate/core/backend.h"
 #include "striate/core/ops/factory.h"
 
 namespace striate {
@@ -158,6 +159,10 @@ Tensor convolution(const ConvOp& op, const Tensor& input, const Tensor& weight, 
 
   const DType ct = compute_dtype(input.dtype());
   p.dtype = ct;
+  // f16 and bf16 values are exact in TF32 (as many mantissa bits or fewer,
+  // a narrower exponent), so their f32 convolutions take the tensor cores
+  // whatever the setting; the products are exact, the sums f32 either way.
+  p.allow_tf32 = ct == kFloat && (input.dtype() != kFloat || allow_tf32(OpFamily::Conv));
   const Tensor x = x4.to(ct).contiguous(layout), w = w4.to(ct).contiguous(layout);
   const Tensor b = bias.defined() ? bias.detach().to(ct).contiguous() : Tensor();
   Tensor out = empty({p.batch, p.out_channels, p.out_h, p.out_w}, x.options(), layout);

@@ -245,15 +245,23 @@ struct GradWeightNhwcProblem {
   }
 };
 
-template <typename Problem>
-void run_gemm(const Problem& problem, int64_t groups, bool split_k, const char* name) {
-  using Shape = TileFor<typename Problem::T>;
+template <typename Shape, typename Problem>
+void run_gemm_as(const Problem& problem, int64_t groups, bool split_k, const char* name) {
   STRIATE_CHECK(gemm_grid_fits<Shape>(problem.M, groups), NotImplementedError, name, ": ", problem.M,
                 " GEMM rows in ", groups, " groups exceed CUDA's grid; use the direct kernel");
   const GemmGrid grid = gemm_grid<Shape>(problem.M, problem.N, problem.K, groups, split_k);
   Problem p = problem;
   if constexpr (requires { p.accumulate; }) p.accumulate = grid.splits > 1;
   launch(name, implicit_gemm_kernel<Shape, Problem>, grid.blocks, Shape::kThreads, 0, p, grid.k_chunk, grid.splits);
+}
+
+// The TF32 tile where the params allow it and this GPU runs its MMA code.
+template <typename Problem>
+void run_gemm(const Problem& problem, const ConvParams& params, bool split_k, const char* name) {
+  if constexpr (std::is_same_v<typename Problem::T, float>)
+    if (params.allow_tf32 && runs_tf32_mma(implicit_gemm_kernel<Tf32Tile, Problem>))
+      return run_gemm_as<Tf32Tile>(problem, params.groups, split_k, name);
+  run_gemm_as<TileFor<typename Problem::T>>(problem, params.groups, split_k, name);
 }
 
 }  // namespace
@@ -267,10 +275,10 @@ void conv2d_forward_implicit_gemm(const ConvParams& p, const void* input, const 
     const auto y = static_cast<T*>(output);
     const int pixels = d.batch * d.oHW, depth = d.Cg * d.kHW;
     if (p.channels_last)
-      run_gemm(ForwardNhwcProblem<T>{d, x, w, b, y, pixels, d.Og, depth}, p.groups, false,
+      run_gemm(ForwardNhwcProblem<T>{d, x, w, b, y, pixels, d.Og, depth}, p, false,
                "conv2d_forward_implicit_gemm");
     else
-      run_gemm(ForwardProblem<T>{d, x, w, b, y, d.Og, pixels, depth}, p.groups, false, "conv2d_forward_implicit_gemm");
+      run_gemm(ForwardProblem<T>{d, x, w, b, y, d.Og, pixels, depth}, p, false, "conv2d_forward_implicit_gemm");
   });
 }
 
@@ -283,10 +291,10 @@ void conv2d_grad_input_implicit_gemm(const ConvParams& p, const void* weight, co
     const auto gx = static_cast<T*>(grad_input);
     const int pixels = d.batch * d.HW, depth = d.Og * d.kHW;
     if (p.channels_last)
-      run_gemm(GradInputNhwcProblem<T>{d, w, gy, gx, pixels, d.Cg, depth}, p.groups, false,
+      run_gemm(GradInputNhwcProblem<T>{d, w, gy, gx, pixels, d.Cg, depth}, p, false,
                "conv2d_grad_input_implicit_gemm");
     else
-      run_gemm(GradInputProblem<T>{d, w, gy, gx, d.Cg, pixels, depth}, p.groups, false,
+      run_gemm(GradInputProblem<T>{d, w, gy, gx, d.Cg, pixels, depth}, p, false,
                "conv2d_grad_input_implicit_gemm");
   });
 }
@@ -304,10 +312,10 @@ void conv2d_grad_weight_implicit_gemm(const ConvParams& p, const void* input, co
     const auto gw = static_cast<T*>(grad_weight);
     const int columns = d.Cg * d.kHW, pixels = d.batch * d.oHW;
     if (p.channels_last)
-      run_gemm(GradWeightNhwcProblem<T>{d, x, gy, gw, d.Og, columns, pixels, false}, p.groups, true,
+      run_gemm(GradWeightNhwcProblem<T>{d, x, gy, gw, d.Og, columns, pixels, false}, p, true,
                "conv2d_grad_weight_implicit_gemm");
     else
-      run_gemm(GradWeightProblem<T>{d, x, gy, gw, d.Og, columns, pixels, false}, p.groups, true,
+      run_gemm(GradWeightProblem<T>{d, x, gy, gw, d.Og, columns, pixels, false}, p, true,
                "conv2d_grad_weight_implicit_gemm");
   });
 }

@@ -4,11 +4,11 @@
 // over the virtual im2col matrix, so they need no column buffer.
 //
 // The classic shape: a block computes a BM x BN tile of C, staging BK-deep
-// slices of A and B in shared memory; each thread accumulates a TM x TN
-// micro-tile in registers, its rows and columns interleaved at a stride of
-// BM/TM and BN/TN so shared reads are conflict-free and global writes
-// coalesce. blockIdx.z enumerates (group, split): independent GEMMs (channel
-// groups) and slices of K (split-K; the Problem then accumulates into C).
+// slices of A and B in shared memory; a Math policy multiplies them, either
+// FMA by FMA in per-thread micro-tiles or on TF32 tensor cores by warps
+// (WarpMmaTf32Math, for f32 where allow_tf32 permits). blockIdx.z
+// enumerates (group, split): independent GEMMs (channel groups) and slices
+// of K (split-K; the Problem then accumulates into C).
 //
 // A Problem provides
 //   using T;  int M, N, K;
@@ -25,19 +25,129 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/cuda/mma.cuh"
+
 namespace striate::kernels::cuda {
 
-template <typename T_, int BM_, int BN_, int BK_, int TM_, int TN_>
+// How a block multiplies its staged slices. FMA math: each thread keeps a
+// TM x TN micro-tile, its rows and columns interleaved at a stride of BM/TM
+// and BN/TN so shared reads are conflict-free and global writes coalesce.
+template <typename T, int BM, int BN, int TM, int TN>
+struct ThreadTileMath {
+  static constexpr int kThreads = (BM / TM) * (BN / TN);
+  static constexpr int kPad = 4;  // keeps fast-k stores off one bank
+  struct Acc {
+    T v[TM][TN];
+  };
+  __device__ static T stage(T v) { return v; }
+
+  template <int BK, int LDA, int LDB>
+  __device__ static void multiply(Acc& acc, const T (&a)[BK][LDA], const T (&b)[BK][LDB], int tid) {
+    const int tx = tid % (BN / TN), ty = tid / (BN / TN);
+#pragma unroll
+    for (int kk = 0; kk < BK; ++kk) {
+      T a_frag[TM], b_frag[TN];
+#pragma unroll
+      for (int i = 0; i < TM; ++i) a_frag[i] = a[kk][ty + i * (BM / TM)];
+#pragma unroll
+      for (int j = 0; j < TN; ++j) b_frag[j] = b[kk][tx + j * (BN / TN)];
+#pragma unroll
+      for (int i = 0; i < TM; ++i)
+#pragma unroll
+        for (int j = 0; j < TN; ++j) acc.v[i][j] += a_frag[i] * b_frag[j];
+    }
+  }
+
+  // store(row, column, value) for each accumulator, in the tile's coordinates.
+  template <typename Store>
+  __device__ static void for_each(const Acc& acc, int tid, Store&& store) {
+    const int tx = tid % (BN / TN), ty = tid / (BN / TN);
+#pragma unroll
+    for (int i = 0; i < TM; ++i)
+#pragma unroll
+      for (int j = 0; j < TN; ++j) store(ty + i * (BM / TM), tx + j * (BN / TN), acc.v[i][j]);
+  }
+};
+
+// TF32 tensor-core math (mma.cuh): each warp computes a WM x WN part of the
+// tile as (WM/16) x (WN/8) mma.sync steps per 8 of k. Operands are rounded
+// to TF32 as they are staged, once per element rather than per fragment.
+template <int BM, int BN, int WM, int WN>
+struct WarpMmaTf32Math {
+  static constexpr int kWarpsN = BN / WN, kThreads = (BM / WM) * kWarpsN * 32;
+  static constexpr int MI = WM / 16, NI = WN / 8;
+  // Rows 8 floats (8 banks) apart: a fragment's 32 reads, 4 k rows x 8
+  // columns, hit 32 different banks.
+  static constexpr int kPad = 8;
+  static_assert(WM % 16 == 0 && WN % 8 == 0 && BM % WM == 0 && BN % WN == 0, "warp tile does not divide the block");
+  struct Acc {
+    float v[MI][NI][4];
+  };
+  __device__ static float stage(float v) { return to_tf32(v); }
+
+  struct Lane {
+    int wm, wn, g, t;  // the warp's corner in the tile; the lane's group and place in it
+  };
+  __device__ static Lane lane_of(int tid) {
+    const int warp = tid / 32, lane = tid % 32;
+    return {(warp / kWarpsN) * WM, (warp % kWarpsN) * WN, lane / 4, lane % 4};
+  }
+
+  template <int BK, int LDA, int LDB>
+  __device__ static void multiply(Acc& acc, const float (&a)[BK][LDA], const float (&b)[BK][LDB], int tid) {
+    static_assert(BK % 8 == 0, "the MMA steps through k by 8");
+    const Lane l = lane_of(tid);
+#pragma unroll
+    for (int kk = 0; kk < BK; kk += 8) {
+      float a_frag[MI][4], b_frag[NI][2];
+#pragma unroll
+      for (int i = 0; i < MI; ++i) {
+        const int row = l.wm + i * 16 + l.g;
+        a_frag[i][0] = a[kk + l.t][row];
+        a_frag[i][1] = a[kk + l.t][row + 8];
+        a_frag[i][2] = a[kk + l.t + 4][row];
+        a_frag[i][3] = a[kk + l.t + 4][row + 8];
+      }
+#pragma unroll
+      for (int j = 0; j < NI; ++j) {
+        const int column = l.wn + j * 8 + l.g;
+        b_frag[j][0] = b[kk + l.t][column];
+        b_frag[j][1] = b[kk + l.t + 4][column];
+      }
+#pragma unroll
+      for (int i = 0; i < MI; ++i)
+#pragma unroll
+        for (int j = 0; j < NI; ++j) mma_tf32_m16n8k8(acc.v[i][j], a_frag[i], b_frag[j]);
+    }
+  }
+
+  template <typename Store>
+  __device__ static void for_each(const Acc& acc, int tid, Store&& store) {
+    const Lane l = lane_of(tid);
+#pragma unroll
+    for (int i = 0; i < MI; ++i)
+#pragma unroll
+      for (int j = 0; j < NI; ++j)
+#pragma unroll
+        for (int r = 0; r < 4; ++r)
+          store(l.wm + i * 16 + l.g + (r >= 2 ? 8 : 0), l.wn + j * 8 + 2 * l.t + (r & 1), acc.v[i][j][r]);
+  }
+};
+
+template <typename T_, int BM_, int BN_, int BK_, typename Math_>
 struct TileShape {
   using T = T_;
-  static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, TN = TN_;
-  static constexpr int kThreads = (BM / TM) * (BN / TN);
+  using Math = Math_;
+  static constexpr int BM = BM_, BN = BN_, BK = BK_;
+  static constexpr int kThreads = Math::kThreads;
   static_assert(kThreads % BM == 0 && kThreads % BN == 0 && kThreads % BK == 0, "tile does not divide the block");
 };
 
-// 128x128x8 with 8x8 per thread (256 threads) for f32; 64x64x8, 4x4 for f64.
-using FloatTile = TileShape<float, 128, 128, 8, 8, 8>;
-using DoubleTile = TileShape<double, 64, 64, 8, 4, 4>;
+// 128x128x8 with 8x8 per thread (256 threads) for f32; 64x64x8, 4x4 for f64;
+// TF32: 128x128x16, eight warps of 64x32.
+using FloatTile = TileShape<float, 128, 128, 8, ThreadTileMath<float, 128, 128, 8, 8>>;
+using DoubleTile = TileShape<double, 64, 64, 8, ThreadTileMath<double, 64, 64, 4, 4>>;
+using Tf32Tile = TileShape<float, 128, 128, 16, WarpMmaTf32Math<128, 128, 64, 32>>;
 template <typename T>
 using TileFor = std::conditional_t<sizeof(T) == 4, FloatTile, DoubleTile>;
 
@@ -56,8 +166,9 @@ template <typename Shape, typename Problem>
 __global__ void __launch_bounds__(Shape::kThreads)
     implicit_gemm_kernel(const Problem p, int k_chunk, int splits) {
   using T = typename Shape::T;
-  constexpr int BM = Shape::BM, BN = Shape::BN, BK = Shape::BK, TM = Shape::TM, TN = Shape::TN;
-  constexpr int NT = Shape::kThreads, kPad = 4;  // the pad keeps fast-k stores off one bank
+  using Math = typename Shape::Math;
+  constexpr int BM = Shape::BM, BN = Shape::BN, BK = Shape::BK;
+  constexpr int NT = Shape::kThreads, kPad = Math::kPad;
   using SA = Stager<BM, BK, NT, Problem::kAFastK>;
   using SB = Stager<BN, BK, NT, Problem::kBFastK>;
 
@@ -86,50 +197,27 @@ __global__ void __launch_bounds__(Shape::kThreads)
     if (b_ok[i]) b_ctx[i] = p.b_col(group, n);
   }
 
-  T acc[TM][TN];
-#pragma unroll
-  for (int i = 0; i < TM; ++i)
-#pragma unroll
-    for (int j = 0; j < TN; ++j) acc[i][j] = T(0);
-
-  const int tx = tid % (BN / TN), ty = tid / (BN / TN);
+  typename Math::Acc acc{};
   for (int k0 = k_begin; k0 < k_end; k0 += BK) {
 #pragma unroll
     for (int i = 0; i < SA::kPerThread; ++i) {
       const int c = Problem::kAFastK ? i : 0, kl = SA::k_lane(tid, i), k = k0 + kl;
-      a_tile[kl][SA::row(tid, i)] = (a_ok[c] && k < k_end) ? p.a(a_ctx[c], k) : T(0);
+      a_tile[kl][SA::row(tid, i)] = Math::stage((a_ok[c] && k < k_end) ? p.a(a_ctx[c], k) : T(0));
     }
 #pragma unroll
     for (int i = 0; i < SB::kPerThread; ++i) {
       const int c = Problem::kBFastK ? i : 0, kl = SB::k_lane(tid, i), k = k0 + kl;
-      b_tile[kl][SB::row(tid, i)] = (b_ok[c] && k < k_end) ? p.b(b_ctx[c], k) : T(0);
+      b_tile[kl][SB::row(tid, i)] = Math::stage((b_ok[c] && k < k_end) ? p.b(b_ctx[c], k) : T(0));
     }
     __syncthreads();
-#pragma unroll
-    for (int kk = 0; kk < BK; ++kk) {
-      T a_frag[TM], b_frag[TN];
-#pragma unroll
-      for (int i = 0; i < TM; ++i) a_frag[i] = a_tile[kk][ty + i * (BM / TM)];
-#pragma unroll
-      for (int j = 0; j < TN; ++j) b_frag[j] = b_tile[kk][tx + j * (BN / TN)];
-#pragma unroll
-      for (int i = 0; i < TM; ++i)
-#pragma unroll
-        for (int j = 0; j < TN; ++j) acc[i][j] += a_frag[i] * b_frag[j];
-    }
+    Math::multiply(acc, a_tile, b_tile, tid);
     __syncthreads();
   }
 
-#pragma unroll
-  for (int i = 0; i < TM; ++i) {
-    const int m = m0 + ty + i * (BM / TM);
-    if (m >= p.M) continue;
-#pragma unroll
-    for (int j = 0; j < TN; ++j) {
-      const int n = n0 + tx + j * (BN / TN);
-      if (n < p.N) p.store(group, m, n, acc[i][j]);
-    }
-  }
+  Math::for_each(acc, tid, [&](int i, int j, T value) {
+    const int m = m0 + i, n = n0 + j;
+    if (m < p.M && n < p.N) p.store(group, m, n, value);
+  });
 }
 
 // Whether M rows in `groups` groups fit the grid (M's tiles go in y, groups in z).
