@@ -16,6 +16,7 @@ struct BenchContext {
   bool full = false;
   int64_t l2_bytes = 0;
   bool nchw = true, nhwc = true;  // layouts of the convolutions and the 4-D memory cases
+  bool f32 = true, tf32 = false;  // the convolutions' math
 };
 
 std::vector<ConvResult> run_conv_suite(const std::string& suite, const BenchContext& ctx);

@@ -78,7 +78,9 @@ std::vector<Bar> ratio_bars(const std::vector<ConvResult>& results) {
   std::vector<Bar> bars;
   for (const ConvResult& r : results)
     if (const auto ratio = speed_ratio(r.native, r.library))
-      bars.push_back({r.c.suite + " " + r.c.name + " " + layout_name(r.c.params) + " " + pass_tag(r.pass), *ratio});
+      bars.push_back({r.c.suite + " " + r.c.name + " " + layout_name(r.c.params) +
+                          (r.c.params.allow_tf32 ? " tf32 " : " ") + pass_tag(r.pass),
+                      *ratio});
   return bars;
 }
 

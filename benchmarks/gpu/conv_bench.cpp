@@ -1,6 +1,7 @@
 // The convolution suites: each case's three passes, native against cuDNN,
 // called at the kernel level (kernels/conv.h) on rotated f32 buffers, NCHW
-// and NHWC (channels last: NHWC tensors, OHWI weights).
+// and NHWC (channels last: NHWC tensors, OHWI weights), in f32 and with TF32
+// allowed (the params' allow_tf32 reaches both implementations).
 #include <cstdio>
 
 #include "benches.h"
@@ -88,7 +89,7 @@ std::string brief(const Measurement& m) {
 std::vector<ConvResult> run_conv_suite(const std::string& suite, const BenchContext& ctx) {
   std::vector<ConvResult> results;
   Generator gen(42);
-  for (const ConvCase& c : in_layouts(conv_suite(suite, ctx.full), ctx.nchw, ctx.nhwc)) {
+  for (const ConvCase& c : in_maths(in_layouts(conv_suite(suite, ctx.full), ctx.nchw, ctx.nhwc), ctx.f32, ctx.tf32)) {
     const ConvParams& p = c.params;
     const int64_t copies = rotation_copies(pass_bytes(p), ctx.l2_bytes);
     std::vector<ConvResult> rows;
@@ -103,8 +104,8 @@ std::vector<ConvResult> run_conv_suite(const std::string& suite, const BenchCont
         r.library.error = "cuDNN is not in this build";
 #endif
         const auto ratio = speed_ratio(r.native, r.library);
-        std::fprintf(stderr, "[%s] %-44s %s %-11s native %-12s cuDNN %-12s ratio %s\n", suite.c_str(),
-                     c.name.c_str(), layout_name(p), pass_name(r.pass), brief(r.native).c_str(), brief(r.library).c_str(),
+        std::fprintf(stderr, "[%s] %-44s %s %-4s %-11s native %-12s cuDNN %-12s ratio %s\n", suite.c_str(),
+                     c.name.c_str(), layout_name(p), math_name(p), pass_name(r.pass), brief(r.native).c_str(), brief(r.library).c_str(),
                      ratio ? std::to_string(*ratio).substr(0, 5).c_str() : "-");
         if (!r.native.ok()) std::fprintf(stderr, "  native: %s\n", r.native.error.c_str());
         if (!r.library.ok()) std::fprintf(stderr, "  cuDNN: %s\n", r.library.error.c_str());

@@ -79,6 +79,8 @@ DeviceFacts query_device_facts(int device, const std::string& commit) {
   f.date = utc_now();
   f.fp32_lanes_per_sm = fp32_lanes_per_sm(f.cc_major, f.cc_minor);
   f.peak_f32_flops = peak_f32_flops(f.sm_count, f.clock_khz, f.fp32_lanes_per_sm);
+  f.tf32_flops_per_sm_clock = tf32_flops_per_sm_clock(f.cc_major, f.cc_minor);
+  f.peak_tf32_flops = static_cast<double>(f.sm_count) * f.clock_khz * 1e3 * f.tf32_flops_per_sm_clock;
   return f;
 }
 

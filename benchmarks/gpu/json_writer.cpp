@@ -60,6 +60,9 @@ Json device(const DeviceFacts& d) {
       {"fp32_lanes_per_sm", integer(d.fp32_lanes_per_sm)},
       {"peak_f32_tflops", number(d.peak_f32_flops / 1e12)},
       {"peak_f32_rule", text("SMs x clock x FP32 lanes per SM x 2: the non-tensor-core f32 peak")},
+      {"tf32_flops_per_sm_clock", integer(d.tf32_flops_per_sm_clock)},
+      {"peak_tf32_tflops", number(d.peak_tf32_flops / 1e12)},
+      {"peak_tf32_rule", text("SMs x clock x dense TF32 tensor-core FLOPs per SM per clock (0: unknown)")},
       {"copy_buffer_bytes", integer(d.copy_buffer_bytes)},
       {"copy", error_or(d.copy_error, measurement({d.copy_time, "", 1}))},
       {"copy_gb_per_s", number(d.copy_bytes_per_second / 1e9)},
@@ -67,13 +70,15 @@ Json device(const DeviceFacts& d) {
   });
 }
 
-Json conv(const ConvResult& r, double peak) {
+Json conv(const ConvResult& r, const DeviceFacts& d) {
+  const double peak = conv_peak_flops(d, r.c.params);
   const double flops = conv_flops(r.c.params);
   const auto native = tflops(flops, r.native), library = tflops(flops, r.library);
   return Json::object({{"suite", text(r.c.suite)},
                        {"case", text(r.c.name)},
                        {"shape", text(conv_shape(r.c.params))},
                        {"layout", text(layout_name(r.c.params))},
+                       {"math", text(math_name(r.c.params))},
                        {"pass", text(pass_name(r.pass))},
                        {"gflop", number(flops / 1e9)},
                        {"native", measurement(r.native)},
@@ -157,7 +162,7 @@ Json overhead(const OverheadResult& o) {
 Json report_to_json(const Report& report) {
   const double peak = report.device.peak_f32_flops;
   Json::Array convs, gemms, memories, suites;
-  for (const ConvResult& r : report.conv) convs.push_back(conv(r, peak));
+  for (const ConvResult& r : report.conv) convs.push_back(conv(r, report.device));
   for (const GemmResult& r : report.gemm) gemms.push_back(gemm(r, peak));
   for (const MemoryResult& r : report.memory) memories.push_back(memory(r, report.device.copy_bytes_per_second));
   for (const SuiteTiming& s : report.suites) {
@@ -176,7 +181,10 @@ Json report_to_json(const Report& report) {
                       text("FLOPs of the pass over the median time; conv: 2*N*O*oH*oW*C/g*kH*kW, gemm: 2*m*n*k")},
                      {"memory", text("bytes of the least traffic the op needs (see each case's traffic) over the "
                                      "median time, as a fraction of the measured copy bandwidth")},
-                     {"layout", text("f32; NCHW, or NHWC: channels last for tensors and weights (OHWI)")}})},
+                     {"layout", text("NCHW, or NHWC: channels last for tensors and weights (OHWI)")},
+                     {"math", text("f32: true f32 on both sides (cuDNN's FMA math); tf32: TF32 tensor cores allowed on "
+                                   "both (the native TF32 tile, cuDNN's default math); peak fractions are of that "
+                                   "math's peak")}})},
       {"conv", Json::array(std::move(convs))},
       {"gemm", Json::array(std::move(gemms))},
       {"memory", Json::array(std::move(memories))},

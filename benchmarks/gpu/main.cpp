@@ -68,8 +68,8 @@ void list_cases(const Options& o) {
   for (const std::string& suite : o.suites) {
     std::cout << suite << ":\n";
     if (is_conv_suite(suite))
-      for (const ConvCase& c : in_layouts(conv_suite(suite, o.full), o.nchw, o.nhwc))
-        std::cout << "  " << c.name << "  [" << conv_shape(c.params) << ' ' << layout_name(c.params) << "]  "
+      for (const ConvCase& c : in_maths(in_layouts(conv_suite(suite, o.full), o.nchw, o.nhwc), o.f32, o.tf32))
+        std::cout << "  " << c.name << "  [" << conv_shape(c.params) << ' ' << layout_name(c.params) << ' ' << math_name(c.params) << "]  "
                   << conv_flops(c.params) / 1e9
                   << " GFLOP a pass\n";
     else if (suite == "gemm")
@@ -128,7 +128,7 @@ int run(const Options& o) {
   Report report;
   report.mode = o.mode();
   report.device = query_device_facts(cuda::current_device(), o.commit.empty() ? default_commit() : o.commit);
-  const BenchContext ctx{o.policy(), o.full, report.device.l2_bytes, o.nchw, o.nhwc};
+  const BenchContext ctx{o.policy(), o.full, report.device.l2_bytes, o.nchw, o.nhwc, o.f32, o.tf32};
   {
     const auto start = std::chrono::steady_clock::now();
     measure_copy_bandwidth(report.device, ctx.policy);

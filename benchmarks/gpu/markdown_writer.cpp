@@ -47,6 +47,12 @@ void header(std::ostringstream& os, const Report& r) {
   os << "| peak f32 | " << fixed(d.peak_f32_flops / 1e12, 1) << " TFLOP/s = " << d.sm_count << " SMs x "
      << fixed(d.clock_khz / 1e3, 0) << " MHz x " << d.fp32_lanes_per_sm
      << " FP32 lanes x 2: the non-tensor-core peak |\n";
+  os << "| peak TF32 | ";
+  if (d.tf32_flops_per_sm_clock > 0)
+    os << fixed(d.peak_tf32_flops / 1e12, 1) << " TFLOP/s = " << d.sm_count << " SMs x " << fixed(d.clock_khz / 1e3, 0)
+       << " MHz x " << d.tf32_flops_per_sm_clock << " dense TF32 FLOPs per clock |\n";
+  else
+    os << "unknown for this GPU |\n";
   os << "| memory floor | ";
   if (d.copy_error.empty())
     os << fixed(d.copy_bytes_per_second / 1e9, 0) << " GB/s: device-to-device copy of "
@@ -58,29 +64,31 @@ void header(std::ostringstream& os, const Report& r) {
 
 void conv_tables(std::ostringstream& os, const Report& r) {
   if (r.conv.empty()) return;
-  const double peak = r.device.peak_f32_flops;
-  os << "## Convolutions (f32)\n\n"
+  os << "## Convolutions\n\n"
      << "ratio = cuDNN time / native time (medians): above 1, the native kernel is faster. Native is "
         "kernels::cuda::conv2d_* (its own dispatch), cuDNN is its best algorithm (found once, before timing). "
-        "TFLOP/s count 2*N*O*oH*oW*(C/g)*kH*kW per pass; % peak is of the f32 non-tensor-core peak. "
-        "NHWC is channels last for both: NHWC tensors, OHWI weights.\n\n";
-  os << "| suite | case | shape | layout | pass | native ms | cuDNN ms | ratio cuDNN/native (>1: native faster) | native "
+        "TFLOP/s count 2*N*O*oH*oW*(C/g)*kH*kW per pass. math f32 is true f32 on both sides (cuDNN's FMA "
+        "math), % peak of the f32 non-tensor-core peak; tf32 allows TF32 tensor cores on both (the native TF32 "
+        "tile, cuDNN's default math), % peak of the TF32 peak. NHWC is channels last for both: NHWC tensors, OHWI "
+        "weights.\n\n";
+  os << "| suite | case | shape | layout | math | pass | native ms | cuDNN ms | ratio cuDNN/native (>1: native faster) | native "
         "TFLOP/s | native % peak | cuDNN TFLOP/s | cuDNN % peak |\n"
-     << "|---|---|---|---|---|--:|--:|--:|--:|--:|--:|\n";
+     << "|---|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n";
   for (const ConvResult& c : r.conv) {
+    const double peak = conv_peak_flops(r.device, c.c.params);
     const double flops = conv_flops(c.c.params);
     const auto native = tflops(flops, c.native), library = tflops(flops, c.library);
     os << "| " << c.c.suite << " | " << markdown_cell(c.c.name) << " | " << conv_shape(c.c.params) << " | "
-       << layout_name(c.c.params) << " | " << pass_name(c.pass) << " | " << time_cell(c.native) << " | " << time_cell(c.library) << " | "
+       << layout_name(c.c.params) << " | " << math_name(c.c.params) << " | " << pass_name(c.pass) << " | " << time_cell(c.native) << " | " << time_cell(c.library) << " | "
        << fixed(speed_ratio(c.native, c.library), 2) << " | " << fixed(native, 2) << " | "
        << percent(native, 1e12, peak) << " | " << fixed(library, 2) << " | " << percent(library, 1e12, peak)
        << " |\n";
   }
   os << "\nPer suite, over every pass (ratio cuDNN/native, >1: native faster; target: median >= 0.8 on resnet50 "
         "and vgg16, none below 0.5 without a reason):\n\n"
-     << "| suite | layout | cases timed | median ratio | min ratio | below 0.5 |\n|---|---|--:|--:|--:|--:|\n";
+     << "| suite | layout | math | cases timed | median ratio | min ratio | below 0.5 |\n|---|---|---|--:|--:|--:|--:|\n";
   for (const RatioSummary& s : conv_ratio_summaries(r.conv))
-    os << "| " << s.suite << " | " << s.layout << " | " << s.cases << " | " << (s.cases ? fixed(s.median, 2) : "-") << " | "
+    os << "| " << s.suite << " | " << s.layout << " | " << s.math << " | " << s.cases << " | " << (s.cases ? fixed(s.median, 2) : "-") << " | "
        << (s.cases ? fixed(s.min, 2) : "-") << " | " << s.below_half << " |\n";
   os << "\n";
 }

@@ -48,6 +48,12 @@ Options parse_options(const std::vector<std::string>& args) {
         throw ValueError("kernel bench: --layout takes nchw, nhwc or both, got '" + l + "'");
       o.nchw = l != "nhwc";
       o.nhwc = l != "nchw";
+    } else if (a == "--math") {
+      const std::string& m = value();
+      if (m != "f32" && m != "tf32" && m != "both")
+        throw ValueError("kernel bench: --math takes f32, tf32 or both, got '" + m + "'");
+      o.f32 = m != "tf32";
+      o.tf32 = m != "f32";
     } else if (a == "--out") {
       o.out_dir = value();
     } else if (a == "--commit") {
@@ -71,11 +77,14 @@ std::string usage() {
   std::string names;
   for (const std::string& s : all_suite_names()) names += " " + s;
   return "usage: striate_kernel_bench [--suite NAME[,NAME...]]... [--quick | --full] [--layout nchw|nhwc|both]\n"
-         "                            [--out DIR] [--commit SHA] [--torch-overhead FILE] [--list]\n"
+         "                            [--math f32|tf32|both] [--out DIR] [--commit SHA] [--torch-overhead FILE]\n"
+         "                            [--list]\n"
          "  --suite   run only these (repeatable):" + names + ", conv (all convolution suites), all\n"
          "  --quick   fewer repetitions (a smoke run); --full: more, and ResNet-50 at batch 256 too\n"
          "  --layout  the memory layout of the convolutions and the 4-D memory-bound cases: nchw, nhwc (NHWC\n"
          "            tensors, OHWI weights) or both (default)\n"
+         "  --math    the convolutions' arithmetic: f32 (default; cuDNN's FMA math), tf32 (TF32 tensor cores\n"
+         "            allowed on both sides: the native TF32 tile, cuDNN's default math) or both\n"
          "  --out     folder for kernel_bench.json, kernel_bench.md and the ratio chart (default .)\n"
          "  --commit  the commit to record (default: the one given to CMake as STRIATE_GIT_COMMIT)\n"
          "  --torch-overhead  torch_overhead.py's JSON, merged into the framework-overhead result\n"

@@ -1,6 +1,7 @@
 // The harness's command line. Pure (tested on the CPU).
 //
 //   striate_kernel_bench [--suite NAME[,NAME...]]... [--quick | --full] [--layout nchw|nhwc|both]
+//                        [--math f32|tf32|both]
 //                        [--out DIR] [--commit SHA] [--torch-overhead FILE] [--list] [--help]
 #pragma once
 
@@ -15,6 +16,7 @@ struct Options {
   std::vector<std::string> suites;  // in run order, no repeats
   bool quick = false, full = false;
   bool nchw = true, nhwc = true;  // the layouts to time (convolutions, 4-D memory cases)
+  bool f32 = true, tf32 = false;  // the convolutions' math: f32, and TF32 tensor cores allowed
   std::string out_dir = ".";
   std::string commit;          // empty: STRIATE_GIT_COMMIT from configure time, else "unknown"
   std::string torch_overhead;  // a JSON file written by torch_overhead.py

@@ -65,15 +65,26 @@ double peak_f32_flops(int sm_count, int clock_khz, int lanes_per_sm) {
   return static_cast<double>(sm_count) * clock_khz * 1e3 * lanes_per_sm * 2;
 }
 
+int tf32_flops_per_sm_clock(int cc_major, int cc_minor) {
+  if (cc_major == 8) return cc_minor == 0 ? 1024 : 256;
+  if (cc_major == 9 && cc_minor == 0) return 2048;
+  return 0;
+}
+
+double conv_peak_flops(const DeviceFacts& d, const kernels::ConvParams& p) {
+  return p.allow_tf32 ? d.peak_tf32_flops : d.peak_f32_flops;
+}
+
 std::vector<RatioSummary> conv_ratio_summaries(const std::vector<ConvResult>& results) {
   std::vector<RatioSummary> out;
   std::vector<std::vector<double>> ratios;
   for (const ConvResult& r : results) {
-    const std::string layout = layout_name(r.c.params);
-    auto it = std::find_if(out.begin(), out.end(),
-                           [&](const RatioSummary& s) { return s.suite == r.c.suite && s.layout == layout; });
+    const std::string layout = layout_name(r.c.params), math = math_name(r.c.params);
+    auto it = std::find_if(out.begin(), out.end(), [&](const RatioSummary& s) {
+      return s.suite == r.c.suite && s.layout == layout && s.math == math;
+    });
     if (it == out.end()) {
-      out.push_back({r.c.suite, layout});
+      out.push_back({r.c.suite, layout, math});
       ratios.emplace_back();
       it = out.end() - 1;
     }

@@ -29,6 +29,10 @@ struct DeviceFacts {
   // Non-tensor-core f32 peak: SMs x clock x FP32 lanes per SM x 2 (an FMA is two FLOPs).
   int fp32_lanes_per_sm = 0;
   double peak_f32_flops = 0;
+  // Dense TF32 tensor-core peak: SMs x clock x TF32 FLOPs per SM per clock
+  // (0 where unknown, or no TF32 before sm_80).
+  int tf32_flops_per_sm_clock = 0;
+  double peak_tf32_flops = 0;
   // The memory floor: a device-to-device cudaMemcpyAsync of copy_buffer_bytes,
   // counted as that many bytes read plus as many written.
   int64_t copy_buffer_bytes = 0;
@@ -126,12 +130,17 @@ std::string format_cudnn_version(int64_t version);
 // from Pascal on (sm_61, sm_86, sm_89, H100's sm_90, ...).
 int fp32_lanes_per_sm(int cc_major, int cc_minor);
 double peak_f32_flops(int sm_count, int clock_khz, int lanes_per_sm);
+// Dense TF32 tensor-core FLOPs per SM per clock: 1024 on sm_80 (A100), 256 on
+// sm_86/87/89, 2048 on sm_90 (H100, H200); 0 otherwise (none, or not known here).
+int tf32_flops_per_sm_clock(int cc_major, int cc_minor);
+// The peak a convolution's math runs against: f32's, or TF32's where allowed.
+double conv_peak_flops(const DeviceFacts& d, const kernels::ConvParams& p);
 
 // The convolution ratios of one suite in one layout (all passes), for the
 // summaries: median and minimum over the cases with both timings, and how
 // many fell below 0.5.
 struct RatioSummary {
-  std::string suite, layout;
+  std::string suite, layout, math;
   int64_t cases = 0, below_half = 0;
   double median = 0, min = 0;
 };

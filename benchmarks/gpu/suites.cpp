@@ -198,6 +198,20 @@ std::vector<ConvCase> in_layouts(const std::vector<ConvCase>& cases, bool nchw, 
   return out;
 }
 
+const char* math_name(const kernels::ConvParams& p) { return p.allow_tf32 ? "tf32" : "f32"; }
+
+std::vector<ConvCase> in_maths(const std::vector<ConvCase>& cases, bool f32, bool tf32) {
+  std::vector<ConvCase> out;
+  for (bool allow : {false, true}) {
+    if (!(allow ? tf32 : f32)) continue;
+    for (ConvCase c : cases) {
+      c.params.allow_tf32 = allow;
+      out.push_back(std::move(c));
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> conv_suite_names() { return {"lenet5", "alexnet", "vgg16", "resnet50", "depthwise"}; }
 
 std::vector<ConvCase> conv_suite(const std::string& name, bool full) {

@@ -41,6 +41,10 @@ std::string conv_shape(const kernels::ConvParams& p);
 const char* layout_name(const kernels::ConvParams& p);
 // The case in both layouts: NCHW first, then NHWC.
 std::vector<ConvCase> in_layouts(const std::vector<ConvCase>& cases, bool nchw, bool nhwc);
+// "f32", or "tf32" where the case allows TF32 tensor cores (both implementations).
+const char* math_name(const kernels::ConvParams& p);
+// The cases in f32, then (tf32) again with allow_tf32 set.
+std::vector<ConvCase> in_maths(const std::vector<ConvCase>& cases, bool f32, bool tf32);
 
 // lenet5 (batch 64, 28x28 as Fashion-MNIST), alexnet, vgg16 (every distinct
 // 3x3 layer), resnet50 (every distinct convolution), depthwise (MobileNetV2's

@@ -29,6 +29,9 @@ struct GemmParams {
   int64_t c_batch_stride = 0;
   // beta == 0 ignores C's contents (NaN in C does not propagate), as BLAS.
   double alpha = 1, beta = 0;
+  // f32 products may run on TF32 tensor cores (backend.h's allow_tf32):
+  // cuBLAS does; the native kernel and the CPU stay f32.
+  bool allow_tf32 = false;
 };
 
 using GemmFn = void (*)(const GemmParams&);

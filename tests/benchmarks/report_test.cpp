@@ -101,6 +101,34 @@ TEST(BenchReport, RatioSummariesKeepTheLayoutsApart) {
   EXPECT_DOUBLE_EQ(s[1].median, 0.5);
 }
 
+TEST(BenchReport, RatioSummariesKeepTheMathsApart) {
+  const ConvCase f32{"vgg16", "a", conv_params(1, 1, 4, 1, 1, 1, 0)};
+  const ConvCase tf32 = in_maths({f32}, false, true)[0];
+  const std::vector<RatioSummary> s = conv_ratio_summaries(
+      {{f32, ConvPass::Forward, timed(1), timed(3)}, {tf32, ConvPass::Forward, timed(4), timed(1)}});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].math, "f32");
+  EXPECT_DOUBLE_EQ(s[0].median, 3);
+  EXPECT_EQ(s[1].math, "tf32");
+  EXPECT_EQ(s[1].layout, "NCHW");
+  EXPECT_DOUBLE_EQ(s[1].median, 0.25);
+}
+
+TEST(BenchReport, Tf32PeakPerArchitectureAndPerCase) {
+  EXPECT_EQ(tf32_flops_per_sm_clock(9, 0), 2048);  // H100, H200
+  EXPECT_EQ(tf32_flops_per_sm_clock(8, 0), 1024);  // A100
+  EXPECT_EQ(tf32_flops_per_sm_clock(8, 6), 256);
+  EXPECT_EQ(tf32_flops_per_sm_clock(8, 9), 256);
+  EXPECT_EQ(tf32_flops_per_sm_clock(7, 5), 0);     // no TF32
+  EXPECT_EQ(tf32_flops_per_sm_clock(12, 0), 0);    // not known here
+  DeviceFacts d;
+  d.peak_f32_flops = 60e12;
+  d.peak_tf32_flops = 500e12;
+  const ConvCase f32{"vgg16", "a", conv_params(1, 1, 4, 1, 1, 1, 0)};
+  EXPECT_DOUBLE_EQ(conv_peak_flops(d, f32.params), 60e12);
+  EXPECT_DOUBLE_EQ(conv_peak_flops(d, in_maths({f32}, false, true)[0].params), 500e12);
+}
+
 TEST(BenchReport, FailuresLeaveOutLibrariesMissingFromTheBuild) {
   Report r;
   const ConvCase c{"lenet5", "c", conv_params(1, 1, 4, 1, 1, 1, 0)};
@@ -167,6 +195,11 @@ TEST(BenchOptions, SuitesInOrderWithoutRepeats) {
   EXPECT_TRUE(!nhwc.nchw && nhwc.nhwc);
   const Options nchw = parse_options({"--layout", "nchw"});
   EXPECT_TRUE(nchw.nchw && !nchw.nhwc);
+  EXPECT_TRUE(both.f32 && !both.tf32);  // f32 only unless asked
+  const Options tf32 = parse_options({"--math", "tf32"});
+  EXPECT_TRUE(!tf32.f32 && tf32.tf32);
+  const Options maths = parse_options({"--math", "both"});
+  EXPECT_TRUE(maths.f32 && maths.tf32);
 }
 
 TEST(BenchOptions, BadArgumentsSayWhatWasExpected) {
@@ -180,6 +213,7 @@ TEST(BenchOptions, BadArgumentsSayWhatWasExpected) {
   EXPECT_THROW(parse_options({"--fast"}), ValueError);
   EXPECT_THROW(parse_options({"--quick", "--full"}), ValueError);
   EXPECT_THROW(parse_options({"--layout", "chw"}), ValueError);
+  EXPECT_THROW(parse_options({"--math", "fp16"}), ValueError);
   EXPECT_NE(usage().find("--suite"), std::string::npos);
 }
 

@@ -142,6 +142,20 @@ TEST(BenchSuites, LayoutsRepeatEverySuiteNchwThenNhwc) {
   EXPECT_TRUE(in_layouts(cases, false, false).empty());
 }
 
+TEST(BenchSuites, MathsRepeatTheCasesF32ThenTf32) {
+  const std::vector<ConvCase> cases = in_layouts(conv_suite("alexnet"), true, true);
+  const std::vector<ConvCase> both = in_maths(cases, true, true);
+  ASSERT_EQ(both.size(), 2 * cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    EXPECT_STREQ(math_name(both[i].params), "f32");
+    EXPECT_STREQ(math_name(both[cases.size() + i].params), "tf32");
+    EXPECT_STREQ(layout_name(both[cases.size() + i].params), layout_name(cases[i].params));
+    EXPECT_EQ(conv_shape(both[cases.size() + i].params), conv_shape(cases[i].params));
+  }
+  EXPECT_EQ(in_maths(cases, true, false).size(), cases.size());
+  EXPECT_TRUE(in_maths(cases, false, false).empty());
+}
+
 TEST(BenchSuites, GemmCasesAndFlops) {
   const std::vector<GemmCase> cases = gemm_cases();
   ASSERT_EQ(cases.size(), 8u);

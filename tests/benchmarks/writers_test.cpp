@@ -42,6 +42,8 @@ Report sample_report() {
   d.date = "2025-01-01 12:00 UTC";
   d.fp32_lanes_per_sm = 128;
   d.peak_f32_flops = peak_f32_flops(132, 1'980'000, 128);
+  d.tf32_flops_per_sm_clock = 2048;
+  d.peak_tf32_flops = 132 * 1.98e9 * 2048;
   d.copy_buffer_bytes = int64_t{1} << 30;
   d.copy_time = summarize({0.8});
   d.copy_bytes_per_second = 2.0 * (int64_t{1} << 30) / 0.8e-3;
@@ -51,6 +53,7 @@ Report sample_report() {
   r.conv.push_back({resnet[0], ConvPass::GradInput, timed(1), timed(1.25)});
   r.conv.push_back({resnet[1], ConvPass::GradWeight, failed("kernel | launch failed\nat line 3"), timed(1)});
   r.conv.push_back({in_layouts({resnet[0]}, false, true)[0], ConvPass::Forward, timed(1), timed(1.5)});
+  r.conv.push_back({in_maths({resnet[0]}, false, true)[0], ConvPass::Forward, timed(0.5), timed(0.25)});
   r.gemm.push_back({gemm_cases()[0], timed(0.1), timed(0.05)});
   r.memory.push_back({memory_suite()[0], timed(0.25)});
   r.memory.push_back({memory_suite()[1], failed("out of memory")});
@@ -95,15 +98,19 @@ TEST(BenchJson, ParsesBackWithTheDeviceAndEveryCase) {
   EXPECT_EQ(member(device, "cublas").as_string(), "12.4.5");
   EXPECT_EQ(member(device, "commit").as_string(), "abc1234");
   EXPECT_NEAR(member(device, "peak_f32_tflops").as_double(), 66.908, 1e-3);
+  EXPECT_NEAR(member(device, "peak_tf32_tflops").as_double(), 535.26, 0.01);
   EXPECT_NEAR(member(device, "copy_gb_per_s").as_double(), 2684.35, 0.01);
   EXPECT_NE(member(member(j, "conventions"), "ratio").as_string().find("above 1, the native kernel is faster"),
             std::string::npos);
 
   const io::Json::Array& conv = member(j, "conv").as_array();
-  ASSERT_EQ(conv.size(), 4u);
+  ASSERT_EQ(conv.size(), 5u);
   EXPECT_EQ(member(conv[0], "suite").as_string(), "resnet50");
   EXPECT_EQ(member(conv[0], "layout").as_string(), "NCHW");
   EXPECT_EQ(member(conv[3], "layout").as_string(), "NHWC");
+  EXPECT_EQ(member(conv[0], "math").as_string(), "f32");
+  EXPECT_EQ(member(conv[4], "math").as_string(), "tf32");
+  EXPECT_NEAR(member(conv[4], "native_peak_fraction").as_double(), 15.106 / 535.26, 1e-4);  // of the TF32 peak
   EXPECT_EQ(member(conv[0], "pass").as_string(), "forward");
   EXPECT_DOUBLE_EQ(member(conv[0], "ratio").as_double(), 0.5);
   EXPECT_DOUBLE_EQ(member(member(conv[0], "native"), "median_ms").as_double(), 2);
@@ -148,10 +155,13 @@ TEST(BenchMarkdown, HeaderAndTablesStateTheirConventions) {
        {"# Striate kernel benchmarks", "NVIDIA H100 80GB HBM3", "550.54.15 (CUDA 12.4) / 12.4", "9.1.0 / 12.4.5",
         "abc1234", "2025-01-01 12:00 UTC", "66.9 TFLOP/s", "non-tensor-core", "2684 GB/s",
         "ratio cuDNN/native (>1: native faster)", "ratio cuBLAS/native (>1: native faster)",
-        "NHWC is channels last", "| resnet50 | stem 7x7/2 3-64 @224 | 32x3x224x224 * 64x3x7x7 /2 p3 | NCHW | forward | "
+        "NHWC is channels last", "| resnet50 | stem 7x7/2 3-64 @224 | 32x3x224x224 * 64x3x7x7 /2 p3 | NCHW | f32 | forward | "
         "2.000 | 1.000 | 0.50 |",
-        "| resnet50 | stem 7x7/2 3-64 @224 | 32x3x224x224 * 64x3x7x7 /2 p3 | NHWC | forward | 1.000 | 1.500 | 1.50 |",
-        "| resnet50 | NCHW | 2 | 0.88 | 0.50 | 0 |", "| resnet50 | NHWC | 1 | 1.50 | 1.50 | 0 |",
+        "| resnet50 | stem 7x7/2 3-64 @224 | 32x3x224x224 * 64x3x7x7 /2 p3 | NHWC | f32 | forward | 1.000 | 1.500 | 1.50 |",
+        "| resnet50 | NCHW | f32 | 2 | 0.88 | 0.50 | 0 |", "| resnet50 | NHWC | f32 | 1 | 1.50 | 1.50 | 0 |",
+        // TF32: its own summary row, and % peak of the TF32 peak (15.11 of 535.3 TFLOP/s).
+        "535.3 TFLOP/s", "| NCHW | tf32 | forward | 0.5000 | 0.2500 | 0.50 | 15.11 | 2.8% |",
+        "| resnet50 | NCHW | tf32 | 1 | 0.50 | 0.50 | 0 |",
         "% of copy", "| relu forward | [67108864] | 537 | 0.2500 | 2147 | 80.0% |", "450 ns from the cache",
         "zero in steady state, as required", "| Striate | 4.50 |", "| PyTorch eager 2.5.1 | 6.00 |",
         "| total | 15.5 |", "**2 timing(s) failed**"})
@@ -174,11 +184,12 @@ TEST(BenchMarkdown, CellsEscapePipesAndLineBreaks) {
 TEST(BenchChart, BarsForTheCasesWithBothTimings) {
   const Report r = sample_report();
   const std::vector<Bar> bars = ratio_bars(r.conv);
-  ASSERT_EQ(bars.size(), 3u);
+  ASSERT_EQ(bars.size(), 4u);
   EXPECT_EQ(bars[0].label, "resnet50 stem 7x7/2 3-64 @224 NCHW fwd");
   EXPECT_DOUBLE_EQ(bars[0].value, 0.5);
   EXPECT_DOUBLE_EQ(bars[1].value, 1.25);
   EXPECT_EQ(bars[2].label, "resnet50 stem 7x7/2 3-64 @224 NHWC fwd");
+  EXPECT_EQ(bars[3].label, "resnet50 stem 7x7/2 3-64 @224 NCHW tf32 fwd");
   EXPECT_DOUBLE_EQ(chart_axis_max(bars), 2);
   EXPECT_DOUBLE_EQ(chart_axis_max({{"x", 2.3}}), 2.5);
   EXPECT_DOUBLE_EQ(chart_axis_max({{"x", 40}}), 4);  // capped; the bar is clipped

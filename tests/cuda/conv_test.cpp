@@ -118,16 +118,18 @@ double epsilon(DType dtype) {
   return dtype == kDouble ? std::numeric_limits<double>::epsilon() : std::numeric_limits<float>::epsilon();
 }
 
-// |got - want| <= eps * (4 + 2 sqrt(depth)) * magnitude, element by element.
+// |got - want| <= (input_rounding + eps * (4 + 2 sqrt(depth))) * magnitude,
+// element by element. input_rounding bounds the relative error of each
+// product when the inputs were rounded on the way (TF32: 2^-9).
 void expect_close(const Tensor& got, const Tensor& want, const Tensor& magnitude, int64_t depth, DType dtype,
-                  const std::string& what) {
+                  const std::string& what, double input_rounding = 0) {
   SCOPED_TRACE(what);
   ASSERT_TRUE(got.defined());
   ASSERT_EQ(got.sizes(), want.sizes());
   const auto g = got.cpu().to(kDouble).contiguous().to_vector<double>();
   const auto r = want.contiguous().to_vector<double>();
   const auto m = magnitude.contiguous().to_vector<double>();
-  const double factor = epsilon(dtype) * (4 + 2 * std::sqrt(static_cast<double>(depth)));
+  const double factor = input_rounding + epsilon(dtype) * (4 + 2 * std::sqrt(static_cast<double>(depth)));
   int64_t bad = 0;
   for (size_t i = 0; i < r.size(); ++i) {
     const double bound = factor * m[i] + 1e-300;
@@ -137,6 +139,24 @@ void expect_close(const Tensor& got, const Tensor& want, const Tensor& magnitude
   EXPECT_EQ(bad, 0) << bad << " of " << r.size() << " elements differ";
 }
 
+// t rounded to TF32 as cvt.rna.tf32.f32 rounds (10 explicit mantissa bits,
+// to nearest, ties away from zero), in f64.
+Tensor tf32_rounded(const Tensor& t) {
+  std::vector<double> v = t.to(kDouble).contiguous().to_vector<double>();
+  for (double& x : v) {
+    int exponent = 0;
+    const double mantissa = std::frexp(x, &exponent);
+    x = std::ldexp(std::round(std::ldexp(mantissa, 11)), exponent - 11);
+  }
+  return from_vector(v, t.sizes());
+}
+
+// How a TF32 result is judged: against the reference on TF32-rounded inputs
+// with the f32 tolerance (the native kernels, which round as cvt.rna does),
+// or against the f32 inputs' reference with TF32's rounding allowed per
+// product (cuDNN, whose rounding is its own).
+enum class Tf32 { No, RoundedReference, Bound };
+
 // One case's inputs (rounded to dtype), its f64 CPU reference and the magnitudes.
 struct Problem {
   Case c;
@@ -144,8 +164,9 @@ struct Problem {
   Tensor x, w, b, gy;   // dtype, on the CPU
   Results want, size;   // f64
   int64_t depth_forward, depth_grad_input, depth_grad_weight;
+  double input_rounding = 0;
 
-  Problem(const Case& cs, DType t) : c(cs), dtype(t) {
+  Problem(const Case& cs, DType t, Tf32 tf32 = Tf32::No) : c(cs), dtype(t) {
     Generator gen(7);
     x = randn(c.input, TensorOptions(kDouble), &gen).to(t);
     w = randn(c.weight, TensorOptions(kDouble), &gen).to(t);
@@ -154,6 +175,18 @@ struct Problem {
     gy = randn({p.batch, p.out_channels, p.out_h, p.out_w}, TensorOptions(kDouble), &gen).to(t);
     want = forward_backward(c, x.to(kDouble), w.to(kDouble), b.to(kDouble), gy.to(kDouble));
     size = forward_backward(c, x.to(kDouble).abs(), w.to(kDouble).abs(), b.to(kDouble).abs(), gy.to(kDouble).abs());
+    if (tf32 == Tf32::RoundedReference) {  // the bias gradient is an f32 sum of gy either way
+      const Tensor rx = tf32_rounded(x), rw = tf32_rounded(w), rgy = tf32_rounded(gy), b64 = b.to(kDouble);
+      Results rounded = forward_backward(c, rx, rw, b64, rgy);
+      Results rounded_size = forward_backward(c, rx.abs(), rw.abs(), b64.abs(), rgy.abs());
+      rounded.gb = want.gb;
+      rounded_size.gb = size.gb;
+      want = rounded;
+      size = rounded_size;
+    }
+    // Each input within one TF32 ulp (2^-10 relative), whether a library
+    // rounds or truncates: each product within 2^-9.
+    if (tf32 == Tf32::Bound) input_rounding = std::ldexp(1.0, -9);
     const int64_t taps = p.kernel_h * p.kernel_w;
     depth_forward = p.channels / p.groups * taps + 1;
     depth_grad_input = p.out_channels / p.groups * taps;
@@ -162,9 +195,11 @@ struct Problem {
 
   void expect_matches(const Results& got, const std::string& what) const {
     const std::string where = std::string(c.name) + ", " + dtype_name(dtype) + ", " + what;
-    expect_close(got.y, want.y, size.y, depth_forward, dtype, where + ": output");
-    if (got.gx.defined()) expect_close(got.gx, want.gx, size.gx, depth_grad_input, dtype, where + ": grad input");
-    if (got.gw.defined()) expect_close(got.gw, want.gw, size.gw, depth_grad_weight, dtype, where + ": grad weight");
+    const double r = input_rounding;
+    expect_close(got.y, want.y, size.y, depth_forward, dtype, where + ": output", r);
+    if (got.gx.defined()) expect_close(got.gx, want.gx, size.gx, depth_grad_input, dtype, where + ": grad input", r);
+    if (got.gw.defined())
+      expect_close(got.gw, want.gw, size.gw, depth_grad_weight, dtype, where + ": grad weight", r);
     if (c.bias && got.gb.defined())
       expect_close(got.gb, want.gb, size.gb, depth_grad_weight, dtype, where + ": grad bias");
   }
@@ -184,9 +219,10 @@ using GradWeightFn = decltype(&kernels::cuda::conv2d_grad_weight);
 
 // One set of kernels called directly, outputs poisoned with NaN first.
 Results run_kernels(const Problem& pr, bool channels_last, ForwardFn forward, GradInputFn grad_input,
-                    GradWeightFn grad_weight) {
+                    GradWeightFn grad_weight, bool allow_tf32 = false) {
   kernels::ConvParams p = params_of(pr.c, pr.dtype);
   p.channels_last = channels_last;
+  p.allow_tf32 = allow_tf32;
   const MemoryFormat layout = layout_of(channels_last);
   const Tensor x = pr.x.to(kGpu).contiguous(layout), w = pr.w.to(kGpu).contiguous(layout), b = pr.b.to(kGpu);
   const Tensor gy = pr.gy.to(kGpu).contiguous(layout);
@@ -229,6 +265,42 @@ TEST(CudaConv, ImplicitGemmKernelsMatchTheCpu) {
                           channels_last ? "implicit GEMM kernels, NHWC" : "implicit GEMM kernels");
     }
 #endif
+}
+
+// The TF32 tile (tensor cores): every pass, both layouts, against the
+// reference on TF32-rounded inputs within the f32 tolerance.
+TEST(CudaConv, Tf32ImplicitGemmKernelsMatchTheCpuOnRoundedInputs) {
+  STRIATE_REQUIRE_GPU();
+#if STRIATE_WITH_CUDA
+  for (const Case& c : cases()) {
+    const Problem pr(c, kFloat, Tf32::RoundedReference);
+    for (bool channels_last : {false, true})
+      pr.expect_matches(run_kernels(pr, channels_last, &kernels::cuda::conv2d_forward_implicit_gemm,
+                                    &kernels::cuda::conv2d_grad_input_implicit_gemm,
+                                    &kernels::cuda::conv2d_grad_weight_implicit_gemm, true),
+                        channels_last ? "TF32 implicit GEMM kernels, NHWC" : "TF32 implicit GEMM kernels");
+  }
+#endif
+}
+
+// allow_tf32 through conv2d on every backend: within TF32's rounding of the
+// f32 result; the flag is restored afterwards.
+TEST(CudaConv, AllowTf32KeepsEveryBackendWithinTf32Precision) {
+  STRIATE_REQUIRE_GPU();
+  set_allow_tf32(OpFamily::Conv, true);
+  for (KernelBackend backend : {KernelBackend::Native, KernelBackend::Library, KernelBackend::Auto}) {
+    KernelBackendGuard guard(OpFamily::Conv, backend);
+    for (const Case& c : cases())
+      for (bool channels_last : {false, true}) {
+        const Problem pr(c, kFloat, Tf32::Bound);
+        const MemoryFormat layout = layout_of(channels_last);
+        const Tensor x = pr.x.to(kGpu).contiguous(layout), w = pr.w.to(kGpu).contiguous(layout);
+        const std::string what =
+            "TF32, " + std::string(backend_name(OpFamily::Conv, backend)) + (channels_last ? ", NHWC" : "");
+        pr.expect_matches(forward_backward(c, x, w, pr.b.to(kGpu), pr.gy.to(kGpu)), what);
+      }
+  }
+  set_allow_tf32(OpFamily::Conv, false);
 }
 
 TEST(CudaConv, EveryBackendMatchesTheCpuThroughAutograd) {

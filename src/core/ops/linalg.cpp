@@ -7,6 +7,7 @@
 
 #include "core/ops/internal.h"
 #include "kernels/gemm.h"
+#include "striate/core/backend.h"
 #include "striate/core/ops/factory.h"
 #include "striate/core/ops/reduce.h"
 
@@ -66,12 +67,13 @@ void gemm_into(const Tensor& out, const Tensor& a, const Tensor& b, double alpha
   p.c_batch_stride = p.m * p.n;
   p.alpha = alpha;
   p.beta = beta;
+  p.allow_tf32 = p.dtype == kFloat && allow_tf32(OpFamily::Gemm);
   if (p.batch == 0) return;
   // Auto may time both implementations, which is sound only when C is overwritten.
   if (beta != 0) return kernels::gemm_kernel.get(a.device())(p);
   kernels::gemm_kernel.run(a.device(),
                            {static_cast<int64_t>(p.dtype), p.batch, p.m, p.n, p.k, p.a.ld, p.b.ld, p.a.trans, p.b.trans,
-                            p.a.batch_stride == 0, p.b.batch_stride == 0},
+                            p.a.batch_stride == 0, p.b.batch_stride == 0, p.allow_tf32},
                            p);
 }
 

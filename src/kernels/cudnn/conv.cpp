@@ -3,8 +3,9 @@
 //
 // Each (pass, shape, dtype, device) gets its algorithm once from
 // cudnnFind*AlgorithmEx, which times cuDNN's candidates on the real buffers;
-// later calls reuse it. Math is CUDNN_FMA_MATH: true f32 (no TF32), so a
-// comparison with the native f32 kernels is like for like. Workspaces come
+// later calls reuse it. Math is CUDNN_FMA_MATH, true f32, unless the
+// params allow TF32 (then CUDNN_DEFAULT_MATH), so a comparison with the
+// native kernels is like for like either way. Workspaces come
 // from the caching allocator. NCHW and NHWC (the descriptors' format). cuDNN
 // pads symmetrically: a "same" convolution with an even kernel (more padding
 // after than before) runs the native kernel, as does a case Find has no
@@ -54,7 +55,10 @@ struct Descriptors {
                                                         i(p.stride_w), i(p.dilation_h), i(p.dilation_w),
                                                         CUDNN_CROSS_CORRELATION, t));
     STRIATE_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, i(p.groups)));
-    STRIATE_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, CUDNN_FMA_MATH));
+    // FMA math is true f32; default math lets cuDNN pick TF32 tensor-core
+    // algorithms for f32 (on sm_80 and later), as PyTorch's allow_tf32 does.
+    const bool tf32 = p.allow_tf32 && p.dtype == DType::F32;
+    STRIATE_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH));
   }
   ~Descriptors() {
     cudnnDestroyConvolutionDescriptor(conv);

@@ -50,9 +50,11 @@ void gemm(const GemmParams& p) {
 
   cublasHandle_t handle = cublas_handle();
   // Sums stay in the compute type even where the output is 16-bit (no
-  // split-k partials rounded to f16), as on the CPU; no TF32 for f32.
-  STRIATE_CUBLAS_CHECK(cublasSetMathMode(
-      handle, static_cast<cublasMath_t>(CUBLAS_DEFAULT_MATH | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION)));
+  // split-k partials rounded to f16), as on the CPU; TF32 for f32 only
+  // where allow_tf32 says so.
+  const cublasMath_t math = p.allow_tf32 && p.dtype == kFloat ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH;
+  STRIATE_CUBLAS_CHECK(
+      cublasSetMathMode(handle, static_cast<cublasMath_t>(math | CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION)));
   const cublasOperation_t trans_first = op_of(p.b), trans_second = op_of(p.a);
   const int m = static_cast<int>(p.n), n = static_cast<int>(p.m), k = static_cast<int>(p.k);
   const int ld_first = static_cast<int>(p.b.ld), ld_second = static_cast<int>(p.a.ld), ldc = static_cast<int>(p.ldc);
