@@ -3,7 +3,7 @@
 // configuration. benchmarks/resnet_torch.py measures the same in PyTorch;
 // benchmarks/e2e_gpu.sh runs both and tabulates them.
 //
-//   resnet_throughput --model resnet50 --batch 64,256 --steps 10 --warmup 3 [--channels-last]
+//   resnet_throughput --model resnet50 --batch 64,256 --steps 10 --warmup 3 [--channels-last] [--tf32]
 //   resnet_throughput --device cpu --model resnet18 --batch 2 --steps 1 --image-size 64   (a CPU check)
 //
 // Each step: zero_grad (gradients set to none), forward, cross entropy,
@@ -39,6 +39,8 @@ const char* const kUsage =
     "  --image-size N     input height and width (default 224)\n"
     "  --classes N        output classes (default 1000)\n"
     "  --channels-last    the model (conv weights OHWI) and the inputs in MemoryFormat::ChannelsLast\n"
+    "  --tf32             allow TF32 tensor cores for convolutions and matmuls (set_allow_tf32; default:\n"
+    "                     STRIATE_ALLOW_TF32, else true f32)\n"
     "  --device DEVICE    cuda, cuda:N or cpu (default cuda)\n"
     "  --backend NAME     native, cudnn or auto for every op family (default: the library's setting)\n"
     "  --lr X             SGD learning rate (default 0.01; momentum 0.9)\n"
@@ -52,6 +54,7 @@ struct Options {
   int64_t image_size = 224;
   int64_t classes = 1000;
   bool channels_last = false;
+  bool tf32 = false;
   std::string device = "cuda";
   std::optional<KernelBackend> backend;
   double lr = 0.01;
@@ -129,6 +132,8 @@ Options parse_options(int argc, char** argv) {
       o.classes = parse_int(arg, value(), 1);
     } else if (arg == "--channels-last") {
       o.channels_last = true;
+    } else if (arg == "--tf32") {
+      o.tf32 = true;
     } else if (arg == "--device") {
       o.device = value();
     } else if (arg == "--backend") {
@@ -240,7 +245,7 @@ Json measure(const Options& o, const Device& device, const std::string& model_na
   r.emplace_back("classes", Json::number(o.classes));
   r.emplace_back("device", Json::string(device.str()));
   r.emplace_back("dtype", Json::string("float32"));
-  r.emplace_back("tf32", Json::boolean(false));  // native kernels, cuDNN FMA math, cuBLAS without TF32: docs/cuda.md
+  r.emplace_back("tf32", Json::boolean(allow_tf32(OpFamily::Conv) || allow_tf32(OpFamily::Gemm)));
   r.emplace_back("memory_format", Json::string(o.channels_last ? "channels_last" : "contiguous"));
   r.emplace_back("model_memory_format", Json::string(o.channels_last ? "channels_last" : "contiguous"));
   r.emplace_back("backends", backends_json());
@@ -280,6 +285,8 @@ int main(int argc, char** argv) {
     device = resolve_device(options.device);
     if (options.backend)
       for (OpFamily f : kFamilies) set_kernel_backend(f, *options.backend);
+    if (options.tf32)
+      for (OpFamily f : {OpFamily::Conv, OpFamily::Gemm}) set_allow_tf32(f, true);
   } catch (const UsageError& e) {
     std::cerr << "resnet_throughput: " << e.what() << " (--help lists the options)\n";
     return 2;

@@ -3,7 +3,7 @@
 benchmarks/resnet_throughput.cpp measures it in Striate, with the same JSON
 fields, one line per configuration:
 
-    python3 benchmarks/resnet_torch.py --model resnet50 --batch 64,256 --steps 10 --warmup 3 [--channels-last]
+    python3 benchmarks/resnet_torch.py --model resnet50 --batch 64,256 --steps 10 --warmup 3 [--channels-last] [--tf32]
     python3 benchmarks/resnet_torch.py --device cpu --model resnet18 --batch 2 --steps 1 --image-size 64
 
 The models are defined here (torchvision may be missing) exactly as
@@ -13,7 +13,8 @@ zeros, fc with PyTorch's default initialisation. Each step: zero_grad (to
 none), forward, cross entropy, backward, SGD with momentum 0.9, on one batch
 of random inputs and labels made on the device before timing. f32 throughout:
 TF32 is disabled for matmul and cuDNN (allow_tf32 = False, or fp32_precision
-= "ieee" on PyTorch 2.9 and later), so both frameworks compute true f32;
+= "ieee" on PyTorch 2.9 and later), so both frameworks compute true f32, unless
+--tf32 allows it on both sides (resnet_throughput --tf32 likewise);
 torch.backends.cudnn.benchmark is on. --channels-last puts the model and the
 input in torch.channels_last. Eager mode, PyTorch's default optimizer
 implementation (foreach on CUDA).
@@ -173,23 +174,24 @@ def device_allocs(device):
     return stats.get("num_device_alloc", stats.get("segment.all.allocated", 0))
 
 
-def disable_tf32():
-    """True f32 for matmul and cuDNN. PyTorch 2.9 and later have per-backend
-    fp32_precision settings and deprecate allow_tf32 (mixing the two raises),
-    so the new ones are set, all alike, where they exist. Returns a function
-    telling whether TF32 is still allowed anywhere."""
+def set_tf32(allowed):
+    """TF32 allowed, or true f32, for matmul and cuDNN. PyTorch 2.9 and later
+    have per-backend fp32_precision settings and deprecate allow_tf32 (mixing
+    the two raises), so the new ones are set, all alike, where they exist.
+    Returns a function telling whether TF32 is allowed anywhere."""
     b = torch.backends
+    precision = "tf32" if allowed else "ieee"
     settings = [(b, "fp32_precision"), (b.cuda.matmul, "fp32_precision"), (b.cudnn, "fp32_precision")]
     settings += [(getattr(b.cudnn, part), "fp32_precision") for part in ("conv", "rnn") if hasattr(b.cudnn, part)]
     if all(hasattr(obj, name) for obj, name in settings):
         try:
             for obj, name in settings:
-                setattr(obj, name, "ieee")
+                setattr(obj, name, precision)
             return lambda: any(getattr(obj, name) != "ieee" for obj, name in settings)
         except (RuntimeError, ValueError, AttributeError) as e:
             print(f"resnet_torch.py: fp32_precision not settable ({e}); using allow_tf32", file=sys.stderr)
-    b.cuda.matmul.allow_tf32 = False
-    b.cudnn.allow_tf32 = False
+    b.cuda.matmul.allow_tf32 = allowed
+    b.cudnn.allow_tf32 = allowed
     return lambda: bool(b.cuda.matmul.allow_tf32 or b.cudnn.allow_tf32)
 
 
@@ -262,6 +264,7 @@ def main():
     parser.add_argument("--image-size", type=int_at_least(32), default=224)
     parser.add_argument("--classes", type=int_at_least(1), default=1000)
     parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--tf32", action="store_true", help="allow TF32 for matmul and cuDNN (default: true f32)")
     parser.add_argument("--device", default="cuda", help="cuda, cuda:N or cpu")
     parser.add_argument("--lr", type=positive_float, default=0.01)
     parser.add_argument("--seed", type=int_at_least(0), default=0)
@@ -282,8 +285,9 @@ def main():
             sys.exit(f"resnet_torch.py: --device {args.device}: this machine has {torch.cuda.device_count()} GPU(s)")
     if args.threads:
         torch.set_num_threads(args.threads)
-    # True f32 on both sides: Striate's kernels, and its cuDNN/cuBLAS paths, use no TF32.
-    tf32_allowed = disable_tf32()
+    # True f32 on both sides unless --tf32: Striate's kernels, and its
+    # cuDNN/cuBLAS paths, use no TF32 unless allowed.
+    tf32_allowed = set_tf32(args.tf32)
     torch.backends.cudnn.benchmark = True
     print(f"resnet_torch.py: f32, TF32 {'ALLOWED' if tf32_allowed() else 'disabled'} (matmul and cuDNN), "
           "cudnn.benchmark on", file=sys.stderr)
