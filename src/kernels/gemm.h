@@ -30,7 +30,7 @@ struct GemmParams {
   // beta == 0 ignores C's contents (NaN in C does not propagate), as BLAS.
   double alpha = 1, beta = 0;
   // f32 products may run on TF32 tensor cores (backend.h's allow_tf32):
-  // cuBLAS does; the native kernel and the CPU stay f32.
+  // the native kernel and cuBLAS do; the CPU stays f32.
   bool allow_tf32 = false;
 };
 

@@ -128,6 +128,34 @@ TEST(CudaGemm, MmMatchesTheCpuForEveryDtypeLayoutAndBackend) {
         }
 }
 
+// allow_tf32(Gemm), native and cuBLAS: within TF32's rounding of each
+// product, whether a kernel rounds or truncates its inputs (2^-9 of
+// |A||B|, element by element), plus f32's summation bound.
+TEST(CudaGemm, AllowTf32KeepsMmWithinTf32Precision) {
+  STRIATE_REQUIRE_GPU();
+  set_allow_tf32(OpFamily::Gemm, true);
+  for (const Dims& d : kShapes)
+    for (Layout la : kLayouts)
+      for (Layout lb : kLayouts) {
+        const Tensor a = operand(d.m, d.k, kFloat, 1, la, Device::cpu());
+        const Tensor b = operand(d.k, d.n, kFloat, 2, lb, Device::cpu());
+        const Tensor want = mm(a.to(kDouble), b.to(kDouble));
+        const Tensor size = mm(a.to(kDouble).abs(), b.to(kDouble).abs());
+        const double f32_bound = 8 * FLT_EPSILON * std::sqrt(static_cast<double>(std::max<int64_t>(d.k, 1))) *
+                                 products_of(a, b);
+        for (KernelBackend backend : {KernelBackend::Native, KernelBackend::Library}) {
+          KernelBackendGuard guard(OpFamily::Gemm, backend);
+          const Tensor got = mm(operand(d.m, d.k, kFloat, 1, la, kGpu), operand(d.k, d.n, kFloat, 2, lb, kGpu));
+          ASSERT_EQ(got.sizes(), want.sizes());
+          if (want.numel() == 0) continue;
+          const Tensor excess = (got.cpu().to(kDouble) - want).abs() - size * std::ldexp(1.0, -9) - f32_bound;
+          EXPECT_LE(excess.max().item<double>(), 0.0)
+              << describe("mm tf32", kFloat, backend, d) << " " << layout_name(la) << " " << layout_name(lb);
+        }
+      }
+  set_allow_tf32(OpFamily::Gemm, false);
+}
+
 TEST(CudaGemm, BmmAndBroadcastingMatmulMatchTheCpu) {
   STRIATE_REQUIRE_GPU();
   const Dims shapes[] = {{1, 1, 1}, {7, 13, 5}, {129, 65, 257}, {5, 0, 4}};

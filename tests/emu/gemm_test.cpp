@@ -4,7 +4,9 @@
 // multiples of the tiles (f32 128x128x8, f64 and integers 64x64x8) and span
 // several tiles in each dimension, and the k == 0 / alpha == 0 paths that
 // only scale C. f32 and f64 within rounding of the f64 reference; int32
-// exactly (both wrap modulo 2^32).
+// exactly (both wrap modulo 2^32). TF32 (allow_tf32: the TF32 tile of
+// implicit_gemm.cuh) within f32 rounding of the reference on TF32-rounded
+// A and B.
 #include <gtest/gtest.h>
 
 #include <ostream>
@@ -85,7 +87,7 @@ const std::vector<Case> kCases = {
 };
 
 template <typename T>
-void expect_gemm_matches(const Case& c) {
+void expect_gemm_matches(const Case& c, bool tf32 = false) {
   constexpr DType dtype = std::is_same_v<T, float> ? DType::F32 : std::is_same_v<T, double> ? DType::F64 : DType::I32;
   const Layout l = layout_of(c);
   std::vector<T> a, b, c0;
@@ -106,16 +108,19 @@ void expect_gemm_matches(const Case& c) {
   if constexpr (!std::is_integral_v<T>)
     if (c.beta == 0) got = poisoned<T>(got.size());
   const std::vector<T> before = got;
-  kernels::cuda::gemm(params_of(c, l, dtype, a.data(), b.data(), got.data()));
+  kernels::GemmParams p = params_of(c, l, dtype, a.data(), b.data(), got.data());
+  p.allow_tf32 = tf32;
+  kernels::cuda::gemm(p);
 
-  const std::string where = std::string(c.name) + ", " + dtype_name(dtype);
+  const std::string where = std::string(c.name) + ", " + (tf32 ? "tf32" : dtype_name(dtype));
   if constexpr (std::is_integral_v<T>) {
     std::vector<T> want = c0;
     kernels::cpu::gemm(params_of(c, l, dtype, a.data(), b.data(), want.data()));
     EXPECT_EQ(got, want) << where;
   } else {
     std::vector<double> want = to_f64(c0), size = abs_f64(c0);
-    const std::vector<double> a64 = to_f64(a), b64 = to_f64(b), a_abs = abs_f64(a), b_abs = abs_f64(b);
+    const std::vector<T> ra = tf32 ? rounded_to_tf32(a) : a, rb = tf32 ? rounded_to_tf32(b) : b;
+    const std::vector<double> a64 = to_f64(ra), b64 = to_f64(rb), a_abs = abs_f64(ra), b_abs = abs_f64(rb);
     kernels::cpu::gemm(params_of(c, l, DType::F64, a64.data(), b64.data(), want.data()));
     Case magnitude = c;
     magnitude.alpha = std::abs(c.alpha), magnitude.beta = std::abs(c.beta);
@@ -145,12 +150,15 @@ void expect_gemm_matches(const Case& c) {
 struct Param {
   const Case* c;
   DType dtype;
+  bool tf32 = false;
 };
 
-void PrintTo(const Param& p, std::ostream* os) { *os << p.c->name << ", " << dtype_name(p.dtype); }
+const char* name_of(const Param& p) { return p.tf32 ? "tf32" : dtype_name(p.dtype); }
+
+void PrintTo(const Param& p, std::ostream* os) { *os << p.c->name << ", " << name_of(p); }
 
 std::string param_name(const testing::TestParamInfo<Param>& info) {
-  std::string s = std::string(info.param.c->name) + "_" + dtype_name(info.param.dtype);
+  std::string s = std::string(info.param.c->name) + "_" + name_of(info.param);
   for (char& ch : s)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s;
@@ -160,6 +168,7 @@ std::vector<Param> params() {
   std::vector<Param> all;
   for (DType dtype : {DType::F32, DType::F64, DType::I32})
     for (const Case& c : kCases) all.push_back({&c, dtype});
+  for (const Case& c : kCases) all.push_back({&c, DType::F32, true});
   return all;
 }
 
@@ -167,7 +176,7 @@ class EmulatedGemm : public testing::TestWithParam<Param> {};
 
 TEST_P(EmulatedGemm, MatchesTheCpu) {
   const Param& p = GetParam();
-  if (p.dtype == DType::F32) expect_gemm_matches<float>(*p.c);
+  if (p.dtype == DType::F32) expect_gemm_matches<float>(*p.c, p.tf32);
   else if (p.dtype == DType::F64) expect_gemm_matches<double>(*p.c);
   else expect_gemm_matches<int32_t>(*p.c);
 }

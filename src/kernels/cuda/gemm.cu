@@ -11,8 +11,14 @@
 // The slabs are double-buffered: the next one's global loads are in flight
 // while the current one is multiplied, and one barrier per slab suffices.
 // Transposed operands and leading dimensions are read in place (no copies).
+//
+// f32 with allow_tf32 runs on TF32 tensor cores instead: the convolutions'
+// tiled GEMM (implicit_gemm.cuh) with its TF32 tile, over the stored
+// matrices, a batch per blockIdx.z.
+#include <algorithm>
 #include <climits>
 
+#include "kernels/cuda/implicit_gemm.cuh"
 #include "kernels/cuda/launch.cuh"
 #include "kernels/gemm.h"
 
@@ -31,10 +37,10 @@ template <typename T> using gemm_acc_t = typename gemm_acc<T>::type;
 // Block tile BM x BN, slab depth BK, micro-tile TM x TN; 256 threads each.
 // f32 (and the 16-bit floats, which compute in f32) get the large tile;
 // the 8-byte types and the integers a smaller one that keeps registers in hand.
-template <typename A> struct TileShape { static constexpr int BM = 64, BN = 64, BK = 8, TM = 4, TN = 4; };
-template <> struct TileShape<float> { static constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8; };
+template <typename A> struct GemmTile { static constexpr int BM = 64, BN = 64, BK = 8, TM = 4, TN = 4; };
+template <> struct GemmTile<float> { static constexpr int BM = 128, BN = 128, BK = 8, TM = 8, TN = 8; };
 template <typename A>
-constexpr int kTileThreads = (TileShape<A>::BM / TileShape<A>::TM) * (TileShape<A>::BN / TileShape<A>::TN);
+constexpr int kTileThreads = (GemmTile<A>::BM / GemmTile<A>::TM) * (GemmTile<A>::BN / GemmTile<A>::TN);
 
 // 16 bytes of padding per shared row keeps the k-contiguous slab stores free
 // of bank conflicts and every row 16-byte aligned for vector reads.
@@ -120,7 +126,7 @@ template <typename T>
 __global__ void __launch_bounds__(kTileThreads<gemm_acc_t<T>>)
     tiled_gemm_kernel(GemmParams p, gemm_acc_t<T> alpha, gemm_acc_t<T> beta) {
   using A = gemm_acc_t<T>;
-  using S = TileShape<A>;
+  using S = GemmTile<A>;
   constexpr int BM = S::BM, BN = S::BN, BK = S::BK, TM = S::TM, TN = S::TN;
   constexpr int kThreadsX = BN / TN, kThreads = kTileThreads<A>;
   __shared__ __align__(16) A a_slab[2][BK][BM + kPad<A>];
@@ -220,6 +226,73 @@ __global__ void scale_c_kernel(T* c, int64_t batch, int64_t m, int64_t n, int64_
 
 unsigned capped(int64_t count, int64_t limit) { return static_cast<unsigned>(count < limit ? count : limit); }
 
+// op(A) and op(B) read in place, as implicit_gemm.cuh's Problem; C = alpha
+// * sum + beta * C on the store. Indices within a matrix are 32-bit
+// (tf32_fits checks), batch offsets 64-bit.
+template <bool kTransA, bool kTransB>
+struct Tf32MatrixProblem {
+  using T = float;
+  static constexpr bool kAFastK = !kTransA;  // op(A)[m, k] is a[m * ld + k], or a[k * ld + m] transposed
+  static constexpr bool kBFastK = kTransB;   // op(B)[k, n] is b[k * ld + n], or b[n * ld + k] transposed
+  const float* a_data;
+  const float* b_data;
+  float* c_data;
+  int a_ld, b_ld, c_ld;
+  int64_t a_batch, b_batch, c_batch;  // batch strides
+  float alpha, beta;
+  int M, N, K;
+
+  struct ACtx { const float* start; };
+  __device__ ACtx a_row(int z, int m) const {
+    const float* base = a_data + z * a_batch;
+    return {kTransA ? base + m : base + m * a_ld};
+  }
+  __device__ float a(const ACtx& c, int k) const { return kTransA ? c.start[k * a_ld] : c.start[k]; }
+
+  struct BCtx { const float* start; };
+  __device__ BCtx b_col(int z, int n) const {
+    const float* base = b_data + z * b_batch;
+    return {kTransB ? base + n * b_ld : base + n};
+  }
+  __device__ float b(const BCtx& c, int k) const { return kTransB ? c.start[k] : c.start[k * b_ld]; }
+
+  __device__ void store(int z, int m, int n, float v) const {
+    float* target = c_data + z * c_batch + m * c_ld + n;
+    *target = beta == 0.0f ? alpha * v : alpha * v + beta * *target;  // beta == 0 never reads C
+  }
+};
+
+// Whether the TF32 path takes p: 32-bit sizes and offsets within a matrix,
+// batches and row tiles within the grid.
+bool tf32_fits(const GemmParams& p) {
+  const auto extent = [](int64_t rows, int64_t ld) { return rows * ld; };
+  const int64_t largest = std::max({extent(p.a.trans ? p.k : p.m, p.a.ld), extent(p.b.trans ? p.n : p.k, p.b.ld),
+                                    extent(p.m, p.ldc), p.m, p.n, p.k});
+  return largest <= INT_MAX && gemm_grid_fits<Tf32Tile>(p.m, p.batch);
+}
+
+template <bool kTransA, bool kTransB>
+bool try_tf32_gemm(const GemmParams& p) {
+  using Problem = Tf32MatrixProblem<kTransA, kTransB>;
+  if (!runs_tf32_mma(implicit_gemm_kernel<Tf32Tile, Problem>)) return false;
+  const Problem problem{static_cast<const float*>(p.a.data), static_cast<const float*>(p.b.data),
+                        static_cast<float*>(p.c), static_cast<int>(p.a.ld), static_cast<int>(p.b.ld),
+                        static_cast<int>(p.ldc), p.a.batch_stride, p.b.batch_stride, p.c_batch_stride,
+                        static_cast<float>(p.alpha), static_cast<float>(p.beta), static_cast<int>(p.m),
+                        static_cast<int>(p.n), static_cast<int>(p.k)};
+  const GemmGrid grid = gemm_grid<Tf32Tile>(p.m, p.n, p.k, p.batch, false);
+  launch("gemm tf32 implicit_gemm_kernel", implicit_gemm_kernel<Tf32Tile, Problem>, grid.blocks, Tf32Tile::kThreads,
+         0, problem, grid.k_chunk, grid.splits);
+  return true;
+}
+
+// The TF32 kernel for p if it may and can run it; false leaves p to the f32 kernel.
+bool tf32_gemm(const GemmParams& p) {
+  if (!p.allow_tf32 || p.dtype != DType::F32 || !tf32_fits(p)) return false;
+  if (p.a.trans) return p.b.trans ? try_tf32_gemm<true, true>(p) : try_tf32_gemm<true, false>(p);
+  return p.b.trans ? try_tf32_gemm<false, true>(p) : try_tf32_gemm<false, false>(p);
+}
+
 }  // namespace
 
 void gemm(const GemmParams& p) {
@@ -237,7 +310,8 @@ void gemm(const GemmParams& p) {
                   static_cast<T*>(p.c), p.batch, p.m, p.n, p.ldc, p.c_batch_stride, beta);
         return;
       }
-      using S = TileShape<A>;
+      if (tf32_gemm(p)) return;
+      using S = GemmTile<A>;
       const int64_t tiles_m = (p.m + S::BM - 1) / S::BM, tiles_n = (p.n + S::BN - 1) / S::BN;
       const dim3 grid(capped(tiles_n, INT_MAX), capped(tiles_m, 65535), capped(p.batch, 65535));
       launch_on(stream, "gemm tiled_gemm_kernel", tiled_gemm_kernel<T>, grid, kTileThreads<A>, 0, p, alpha, beta);
