@@ -105,8 +105,8 @@ std::vector<ConvResult> run_conv_suite(const std::string& suite, const BenchCont
 #endif
         const auto ratio = speed_ratio(r.native, r.library);
         std::fprintf(stderr, "[%s] %-44s %s %-4s %-11s native %-12s cuDNN %-12s ratio %s\n", suite.c_str(),
-                     c.name.c_str(), layout_name(p), math_name(p), pass_name(r.pass), brief(r.native).c_str(), brief(r.library).c_str(),
-                     ratio ? std::to_string(*ratio).substr(0, 5).c_str() : "-");
+                     c.name.c_str(), layout_name(p), math_name(p), pass_name(r.pass), brief(r.native).c_str(),
+                     brief(r.library).c_str(), ratio ? std::to_string(*ratio).substr(0, 5).c_str() : "-");
         if (!r.native.ok()) std::fprintf(stderr, "  native: %s\n", r.native.error.c_str());
         if (!r.library.ok()) std::fprintf(stderr, "  cuDNN: %s\n", r.library.error.c_str());
       }

@@ -69,9 +69,8 @@ void list_cases(const Options& o) {
     std::cout << suite << ":\n";
     if (is_conv_suite(suite))
       for (const ConvCase& c : in_maths(in_layouts(conv_suite(suite, o.full), o.nchw, o.nhwc), o.f32, o.tf32))
-        std::cout << "  " << c.name << "  [" << conv_shape(c.params) << ' ' << layout_name(c.params) << ' ' << math_name(c.params) << "]  "
-                  << conv_flops(c.params) / 1e9
-                  << " GFLOP a pass\n";
+        std::cout << "  " << c.name << "  [" << conv_shape(c.params) << ' ' << layout_name(c.params) << ' '
+                  << math_name(c.params) << "]  " << conv_flops(c.params) / 1e9 << " GFLOP a pass\n";
     else if (suite == "gemm")
       for (const GemmCase& c : gemm_cases()) std::cout << "  " << c.name << "  " << gemm_flops(c) / 1e9 << " GFLOP\n";
     else if (suite == "memory")

@@ -71,25 +71,27 @@ void conv_tables(std::ostringstream& os, const Report& r) {
         "math), % peak of the f32 non-tensor-core peak; tf32 allows TF32 tensor cores on both (the native TF32 "
         "tile, cuDNN's default math), % peak of the TF32 peak. NHWC is channels last for both: NHWC tensors, OHWI "
         "weights.\n\n";
-  os << "| suite | case | shape | layout | math | pass | native ms | cuDNN ms | ratio cuDNN/native (>1: native faster) | native "
-        "TFLOP/s | native % peak | cuDNN TFLOP/s | cuDNN % peak |\n"
+  os << "| suite | case | shape | layout | math | pass | native ms | cuDNN ms | ratio cuDNN/native (>1: native "
+        "faster) | native TFLOP/s | native % peak | cuDNN TFLOP/s | cuDNN % peak |\n"
      << "|---|---|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|\n";
   for (const ConvResult& c : r.conv) {
     const double peak = conv_peak_flops(r.device, c.c.params);
     const double flops = conv_flops(c.c.params);
     const auto native = tflops(flops, c.native), library = tflops(flops, c.library);
     os << "| " << c.c.suite << " | " << markdown_cell(c.c.name) << " | " << conv_shape(c.c.params) << " | "
-       << layout_name(c.c.params) << " | " << math_name(c.c.params) << " | " << pass_name(c.pass) << " | " << time_cell(c.native) << " | " << time_cell(c.library) << " | "
-       << fixed(speed_ratio(c.native, c.library), 2) << " | " << fixed(native, 2) << " | "
-       << percent(native, 1e12, peak) << " | " << fixed(library, 2) << " | " << percent(library, 1e12, peak)
-       << " |\n";
+       << layout_name(c.c.params) << " | " << math_name(c.c.params) << " | " << pass_name(c.pass) << " | "
+       << time_cell(c.native) << " | " << time_cell(c.library) << " | " << fixed(speed_ratio(c.native, c.library), 2)
+       << " | " << fixed(native, 2) << " | " << percent(native, 1e12, peak) << " | " << fixed(library, 2) << " | "
+       << percent(library, 1e12, peak) << " |\n";
   }
   os << "\nPer suite, over every pass (ratio cuDNN/native, >1: native faster; target: median >= 0.8 on resnet50 "
         "and vgg16, none below 0.5 without a reason):\n\n"
-     << "| suite | layout | math | cases timed | median ratio | min ratio | below 0.5 |\n|---|---|---|--:|--:|--:|--:|\n";
+     << "| suite | layout | math | cases timed | median ratio | min ratio | below 0.5 |\n"
+     << "|---|---|---|--:|--:|--:|--:|\n";
   for (const RatioSummary& s : conv_ratio_summaries(r.conv))
-    os << "| " << s.suite << " | " << s.layout << " | " << s.math << " | " << s.cases << " | " << (s.cases ? fixed(s.median, 2) : "-") << " | "
-       << (s.cases ? fixed(s.min, 2) : "-") << " | " << s.below_half << " |\n";
+    os << "| " << s.suite << " | " << s.layout << " | " << s.math << " | " << s.cases << " | "
+       << (s.cases ? fixed(s.median, 2) : "-") << " | " << (s.cases ? fixed(s.min, 2) : "-") << " | " << s.below_half
+       << " |\n";
   os << "\n";
 }
 

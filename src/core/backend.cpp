@@ -2,8 +2,8 @@
 // stack over a global choice over the environment.
 #include "striate/core/backend.h"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <cstdlib>

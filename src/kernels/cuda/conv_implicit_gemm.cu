@@ -275,8 +275,7 @@ void conv2d_forward_implicit_gemm(const ConvParams& p, const void* input, const 
     const auto y = static_cast<T*>(output);
     const int pixels = d.batch * d.oHW, depth = d.Cg * d.kHW;
     if (p.channels_last)
-      run_gemm(ForwardNhwcProblem<T>{d, x, w, b, y, pixels, d.Og, depth}, p, false,
-               "conv2d_forward_implicit_gemm");
+      run_gemm(ForwardNhwcProblem<T>{d, x, w, b, y, pixels, d.Og, depth}, p, false, "conv2d_forward_implicit_gemm");
     else
       run_gemm(ForwardProblem<T>{d, x, w, b, y, d.Og, pixels, depth}, p, false, "conv2d_forward_implicit_gemm");
   });
@@ -291,11 +290,9 @@ void conv2d_grad_input_implicit_gemm(const ConvParams& p, const void* weight, co
     const auto gx = static_cast<T*>(grad_input);
     const int pixels = d.batch * d.HW, depth = d.Og * d.kHW;
     if (p.channels_last)
-      run_gemm(GradInputNhwcProblem<T>{d, w, gy, gx, pixels, d.Cg, depth}, p, false,
-               "conv2d_grad_input_implicit_gemm");
+      run_gemm(GradInputNhwcProblem<T>{d, w, gy, gx, pixels, d.Cg, depth}, p, false, "conv2d_grad_input_implicit_gemm");
     else
-      run_gemm(GradInputProblem<T>{d, w, gy, gx, d.Cg, pixels, depth}, p, false,
-               "conv2d_grad_input_implicit_gemm");
+      run_gemm(GradInputProblem<T>{d, w, gy, gx, d.Cg, pixels, depth}, p, false, "conv2d_grad_input_implicit_gemm");
   });
 }
 
