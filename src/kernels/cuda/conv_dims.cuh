@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernels/conv.h"
+#include "kernels/cuda/fast_divisor.cuh"
 #include "striate/core/error.h"
 
 namespace striate::kernels::cuda {
@@ -15,6 +16,10 @@ struct ConvDims {
   int batch, C, H, W, O, kH, kW;
   int sh, sw, dh, dw, pt, pl, oH, oW;
   int Cg, Og, kHW, HW, oHW;  // per group; products of the above
+  // The divisors that decode GEMM indices into (channel, tap, pixel).
+  struct Divisors {
+    FastDivisor W, HW, oW, oHW, kW, kHW, sh, sw, Cg, Og;
+  } by;
 };
 
 // Whether every index the implicit GEMM forms fits in an int: the sizes of
@@ -52,6 +57,9 @@ inline ConvDims conv_dims(const ConvParams& p, const char* kernel) {
   d.kHW = d.kH * d.kW;
   d.HW = d.H * d.W;
   d.oHW = d.oH * d.oW;
+  const auto divisor = [](int v) { return FastDivisor(v > 0 ? v : 1); };  // empty sizes divide nothing
+  d.by = {divisor(d.W),  divisor(d.HW), divisor(d.oW), divisor(d.oHW), divisor(d.kW),
+          divisor(d.kHW), divisor(d.sh), divisor(d.sw), divisor(d.Cg), divisor(d.Og)};
   return d;
 }
 

@@ -18,7 +18,8 @@
 // Grad weight sums over the whole batch, a long K with few output tiles, so
 // it splits K across blocks and accumulates with atomicAdd into a zeroed gw.
 // Indices inside one GEMM are 32-bit (the dispatcher checks they fit); batch
-// offsets are 64-bit.
+// offsets are 64-bit. Indices are decoded by ConvDims' fast divisors, since
+// every staged element needs two or three divisions.
 #include "kernels/conv.h"
 #include "kernels/cuda/conv_dims.cuh"
 #include "kernels/cuda/implicit_gemm.cuh"
@@ -45,19 +46,22 @@ struct ForwardProblem {
 
   struct BCtx { const T* image; int ih0, iw0; };
   __device__ BCtx b_col(int g, int n) const {
-    const int b = n / d.oHW, r = n % d.oHW;
-    return {x + (int64_t{b} * d.C + int64_t{g} * d.Cg) * d.HW, (r / d.oW) * d.sh - d.pt, (r % d.oW) * d.sw - d.pl};
+    const auto [b, r] = d.by.oHW.divmod(n);
+    const auto [oh, ow] = d.by.oW.divmod(r);
+    return {x + (int64_t{b} * d.C + int64_t{g} * d.Cg) * d.HW, oh * d.sh - d.pt, ow * d.sw - d.pl};
   }
   __device__ T b(const BCtx& c, int k) const {
-    const int ch = k / d.kHW, r = k % d.kHW;
-    const int ih = c.ih0 + (r / d.kW) * d.dh, iw = c.iw0 + (r % d.kW) * d.dw;
+    const auto [ch, tap] = d.by.kHW.divmod(k);
+    const auto [ki, kj] = d.by.kW.divmod(tap);
+    const int ih = c.ih0 + ki * d.dh, iw = c.iw0 + kj * d.dw;
     return (static_cast<unsigned>(ih) < static_cast<unsigned>(d.H) && static_cast<unsigned>(iw) < static_cast<unsigned>(d.W))
                ? c.image[int64_t{ch} * d.HW + ih * d.W + iw]
                : T(0);
   }
 
   __device__ void store(int g, int m, int n, T v) const {
-    const int o = g * d.Og + m, b = n / d.oHW, r = n % d.oHW;
+    const int o = g * d.Og + m;
+    const auto [b, r] = d.by.oHW.divmod(n);
     y[(int64_t{b} * d.O + o) * d.oHW + r] = bias != nullptr ? v + bias[o] : v;
   }
 };
@@ -76,25 +80,29 @@ struct GradInputProblem {
   struct ACtx { const T* first; };  // w[g*Og, c, 0, 0]
   __device__ ACtx a_row(int g, int c) const { return {w + (int64_t{g} * d.Og * d.Cg + c) * d.kHW}; }
   __device__ T a(const ACtx& ctx, int k) const {
-    const int o = k / d.kHW, r = k % d.kHW;
-    return ctx.first[int64_t{o} * d.Cg * d.kHW + r];
+    const auto [o, tap] = d.by.kHW.divmod(k);
+    return ctx.first[int64_t{o} * d.Cg * d.kHW + tap];
   }
 
   struct BCtx { const T* grad; int hp, wp; };  // hp, wp: the pixel in padded coordinates
   __device__ BCtx b_col(int g, int n) const {
-    const int b = n / d.HW, r = n % d.HW;
-    return {gy + (int64_t{b} * d.O + int64_t{g} * d.Og) * d.oHW, r / d.W + d.pt, r % d.W + d.pl};
+    const auto [b, r] = d.by.HW.divmod(n);
+    const auto [ih, iw] = d.by.W.divmod(r);
+    return {gy + (int64_t{b} * d.O + int64_t{g} * d.Og) * d.oHW, ih + d.pt, iw + d.pl};
   }
   __device__ T b(const BCtx& c, int k) const {
-    const int o = k / d.kHW, r = k % d.kHW;
-    const int th = c.hp - (r / d.kW) * d.dh, tw = c.wp - (r % d.kW) * d.dw;
-    if (th < 0 || tw < 0 || th % d.sh != 0 || tw % d.sw != 0) return T(0);
-    const int oh = th / d.sh, ow = tw / d.sw;
+    const auto [o, tap] = d.by.kHW.divmod(k);
+    const auto [ki, kj] = d.by.kW.divmod(tap);
+    const int th = c.hp - ki * d.dh, tw = c.wp - kj * d.dw;
+    if (th < 0 || tw < 0) return T(0);
+    const auto [oh, h_off_grid] = d.by.sh.divmod(th);
+    const auto [ow, w_off_grid] = d.by.sw.divmod(tw);
+    if (h_off_grid != 0 || w_off_grid != 0) return T(0);
     return (oh < d.oH && ow < d.oW) ? c.grad[int64_t{o} * d.oHW + oh * d.oW + ow] : T(0);
   }
 
   __device__ void store(int g, int c, int n, T v) const {
-    const int b = n / d.HW, r = n % d.HW;
+    const auto [b, r] = d.by.HW.divmod(n);
     gx[(int64_t{b} * d.C + int64_t{g} * d.Cg + c) * d.HW + r] = v;
   }
 };
@@ -114,18 +122,20 @@ struct GradWeightProblem {
   struct ACtx { const T* plane; };  // gy[0, g*Og + o]
   __device__ ACtx a_row(int g, int o) const { return {gy + (int64_t{g} * d.Og + o) * d.oHW}; }
   __device__ T a(const ACtx& c, int k) const {
-    const int b = k / d.oHW, r = k % d.oHW;
+    const auto [b, r] = d.by.oHW.divmod(k);
     return c.plane[int64_t{b} * d.O * d.oHW + r];
   }
 
   struct BCtx { const T* plane; int dh0, dw0; };  // x[0, g*Cg + c] and the tap's offset
   __device__ BCtx b_col(int g, int n) const {
-    const int c = n / d.kHW, r = n % d.kHW;
-    return {x + (int64_t{g} * d.Cg + c) * d.HW, (r / d.kW) * d.dh - d.pt, (r % d.kW) * d.dw - d.pl};
+    const auto [c, tap] = d.by.kHW.divmod(n);
+    const auto [ki, kj] = d.by.kW.divmod(tap);
+    return {x + (int64_t{g} * d.Cg + c) * d.HW, ki * d.dh - d.pt, kj * d.dw - d.pl};
   }
   __device__ T b(const BCtx& c, int k) const {
-    const int b = k / d.oHW, r = k % d.oHW;
-    const int ih = (r / d.oW) * d.sh + c.dh0, iw = (r % d.oW) * d.sw + c.dw0;
+    const auto [b, r] = d.by.oHW.divmod(k);
+    const auto [oh, ow] = d.by.oW.divmod(r);
+    const int ih = oh * d.sh + c.dh0, iw = ow * d.sw + c.dw0;
     return (static_cast<unsigned>(ih) < static_cast<unsigned>(d.H) && static_cast<unsigned>(iw) < static_cast<unsigned>(d.W))
                ? c.plane[int64_t{b} * d.C * d.HW + ih * d.W + iw]
                : T(0);
@@ -154,12 +164,14 @@ struct ForwardNhwcProblem {
 
   struct ACtx { const T* image; int ih0, iw0; };  // x[b, 0, 0, g*Cg] and the window's corner
   __device__ ACtx a_row(int g, int m) const {
-    const int b = m / d.oHW, r = m % d.oHW;
-    return {x + int64_t{b} * d.HW * d.C + int64_t{g} * d.Cg, (r / d.oW) * d.sh - d.pt, (r % d.oW) * d.sw - d.pl};
+    const auto [b, r] = d.by.oHW.divmod(m);
+    const auto [oh, ow] = d.by.oW.divmod(r);
+    return {x + int64_t{b} * d.HW * d.C + int64_t{g} * d.Cg, oh * d.sh - d.pt, ow * d.sw - d.pl};
   }
   __device__ T a(const ACtx& c, int k) const {
-    const int tap = k / d.Cg, ch = k % d.Cg;
-    const int ih = c.ih0 + (tap / d.kW) * d.dh, iw = c.iw0 + (tap % d.kW) * d.dw;
+    const auto [tap, ch] = d.by.Cg.divmod(k);
+    const auto [ki, kj] = d.by.kW.divmod(tap);
+    const int ih = c.ih0 + ki * d.dh, iw = c.iw0 + kj * d.dw;
     return (static_cast<unsigned>(ih) < static_cast<unsigned>(d.H) && static_cast<unsigned>(iw) < static_cast<unsigned>(d.W))
                ? c.image[int64_t{ih * d.W + iw} * d.C + ch]
                : T(0);
@@ -188,21 +200,25 @@ struct GradInputNhwcProblem {
 
   struct ACtx { const T* grad; int hp, wp; };  // gy[b, 0, 0, g*Og]; the pixel in padded coordinates
   __device__ ACtx a_row(int g, int m) const {
-    const int b = m / d.HW, r = m % d.HW;
-    return {gy + int64_t{b} * d.oHW * d.O + int64_t{g} * d.Og, r / d.W + d.pt, r % d.W + d.pl};
+    const auto [b, r] = d.by.HW.divmod(m);
+    const auto [ih, iw] = d.by.W.divmod(r);
+    return {gy + int64_t{b} * d.oHW * d.O + int64_t{g} * d.Og, ih + d.pt, iw + d.pl};
   }
   __device__ T a(const ACtx& c, int k) const {
-    const int tap = k / d.Og, o = k % d.Og;
-    const int th = c.hp - (tap / d.kW) * d.dh, tw = c.wp - (tap % d.kW) * d.dw;
-    if (th < 0 || tw < 0 || th % d.sh != 0 || tw % d.sw != 0) return T(0);
-    const int oh = th / d.sh, ow = tw / d.sw;
+    const auto [tap, o] = d.by.Og.divmod(k);
+    const auto [ki, kj] = d.by.kW.divmod(tap);
+    const int th = c.hp - ki * d.dh, tw = c.wp - kj * d.dw;
+    if (th < 0 || tw < 0) return T(0);
+    const auto [oh, h_off_grid] = d.by.sh.divmod(th);
+    const auto [ow, w_off_grid] = d.by.sw.divmod(tw);
+    if (h_off_grid != 0 || w_off_grid != 0) return T(0);
     return (oh < d.oH && ow < d.oW) ? c.grad[int64_t{oh * d.oW + ow} * d.O + o] : T(0);
   }
 
   struct BCtx { const T* first; };  // w[g*Og, 0, 0, c]
   __device__ BCtx b_col(int g, int n) const { return {w + int64_t{g} * d.Og * d.kHW * d.Cg + n}; }
   __device__ T b(const BCtx& c, int k) const {
-    const int tap = k / d.Og, o = k % d.Og;
+    const auto [tap, o] = d.by.Og.divmod(k);
     return c.first[(int64_t{o} * d.kHW + tap) * d.Cg];
   }
 
@@ -227,12 +243,14 @@ struct GradWeightNhwcProblem {
 
   struct BCtx { const T* channel; int dh0, dw0; };  // x[0, 0, 0, g*Cg + c] and the tap's offset
   __device__ BCtx b_col(int g, int n) const {
-    const int tap = n / d.Cg, c = n % d.Cg;
-    return {x + int64_t{g} * d.Cg + c, (tap / d.kW) * d.dh - d.pt, (tap % d.kW) * d.dw - d.pl};
+    const auto [tap, c] = d.by.Cg.divmod(n);
+    const auto [ki, kj] = d.by.kW.divmod(tap);
+    return {x + int64_t{g} * d.Cg + c, ki * d.dh - d.pt, kj * d.dw - d.pl};
   }
   __device__ T b(const BCtx& c, int k) const {
-    const int b = k / d.oHW, r = k % d.oHW;
-    const int ih = (r / d.oW) * d.sh + c.dh0, iw = (r % d.oW) * d.sw + c.dw0;
+    const auto [b, r] = d.by.oHW.divmod(k);
+    const auto [oh, ow] = d.by.oW.divmod(r);
+    const int ih = oh * d.sh + c.dh0, iw = ow * d.sw + c.dw0;
     return (static_cast<unsigned>(ih) < static_cast<unsigned>(d.H) && static_cast<unsigned>(iw) < static_cast<unsigned>(d.W))
                ? c.channel[(int64_t{b} * d.HW + ih * d.W + iw) * d.C]
                : T(0);

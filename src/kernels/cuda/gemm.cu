@@ -99,29 +99,6 @@ struct SlabMap {
   }
 };
 
-// N consecutive shared elements, as one 16-byte read where the type allows.
-template <int N, typename A>
-__device__ __forceinline__ void load_fragment(const A* src, A* dst) {
-  if constexpr (std::is_same_v<A, float> && N == 4) {
-    const float4 v = *reinterpret_cast<const float4*>(src);
-    dst[0] = v.x, dst[1] = v.y, dst[2] = v.z, dst[3] = v.w;
-  } else if constexpr (std::is_same_v<A, double> && N == 2) {
-    const double2 v = *reinterpret_cast<const double2*>(src);
-    dst[0] = v.x, dst[1] = v.y;
-  } else {
-#pragma unroll
-    for (int i = 0; i < N; ++i) dst[i] = src[i];
-  }
-}
-
-// A thread's micro-tile rows are two runs of TM/2, half a tile apart (and its
-// columns likewise): the quarter-warps then read contiguous 128-byte spans of
-// each shared row, conflict-free, and the C stores of a warp are contiguous.
-template <int TILE, int MICRO>
-__device__ __forceinline__ int fragment_index(int thread, int i) {
-  return (i < MICRO / 2 ? 0 : TILE / 2) + thread * (MICRO / 2) + i % (MICRO / 2);
-}
-
 template <typename T>
 __global__ void __launch_bounds__(kTileThreads<gemm_acc_t<T>>)
     tiled_gemm_kernel(GemmParams p, gemm_acc_t<T> alpha, gemm_acc_t<T> beta) {

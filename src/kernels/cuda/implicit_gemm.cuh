@@ -4,9 +4,11 @@
 // over the virtual im2col matrix, so they need no column buffer.
 //
 // The classic shape: a block computes a BM x BN tile of C, staging BK-deep
-// slices of A and B in shared memory; a Math policy multiplies them, either
-// FMA by FMA in per-thread micro-tiles or on TF32 tensor cores by warps
-// (WarpMmaTf32Math, for f32 where allow_tf32 permits). blockIdx.z
+// slices of A and B in shared memory, two buffers each so that the next
+// slice's global reads overlap the current one's multiply. A Math policy
+// multiplies the slices, either FMA by FMA in per-thread micro-tiles or on
+// TF32 tensor cores by warps (WarpMmaTf32Math, for f32 where allow_tf32
+// permits), and owns the slices' shared layout. blockIdx.z
 // enumerates (group, split): independent GEMMs (channel groups) and slices
 // of K (split-K; the Problem then accumulates into C).
 //
@@ -29,17 +31,47 @@
 
 namespace striate::kernels::cuda {
 
-// How a block multiplies its staged slices. FMA math: each thread keeps a
-// TM x TN micro-tile, its rows and columns interleaved at a stride of BM/TM
-// and BN/TN so shared reads are conflict-free and global writes coalesce.
+// N consecutive shared elements, as one 16-byte read where the type allows.
+template <int N, typename A>
+__device__ __forceinline__ void load_fragment(const A* src, A* dst) {
+  if constexpr (std::is_same_v<A, float> && N == 4) {
+    const float4 v = *reinterpret_cast<const float4*>(src);
+    dst[0] = v.x, dst[1] = v.y, dst[2] = v.z, dst[3] = v.w;
+  } else if constexpr (std::is_same_v<A, double> && N == 2) {
+    const double2 v = *reinterpret_cast<const double2*>(src);
+    dst[0] = v.x, dst[1] = v.y;
+  } else {
+#pragma unroll
+    for (int i = 0; i < N; ++i) dst[i] = src[i];
+  }
+}
+
+// A thread's micro-tile rows are two runs of MICRO/2, half a tile apart (and
+// its columns likewise): the quarter-warps then read contiguous 128-byte
+// spans of each shared row, conflict-free, and the C stores of a warp are
+// contiguous.
+template <int TILE, int MICRO>
+__device__ __forceinline__ int fragment_index(int thread, int i) {
+  return (i < MICRO / 2 ? 0 : TILE / 2) + thread * (MICRO / 2) + i % (MICRO / 2);
+}
+
+// How a block multiplies its staged slices. A slice is a [BK][rows + kPad]
+// array; column(k, row) says where row `row` of k lane `k` sits in it.
+//
+// FMA math: each thread keeps a TM x TN micro-tile laid out by
+// fragment_index, read from shared memory 16 bytes at a time.
 template <typename T, int BM, int BN, int TM, int TN>
 struct ThreadTileMath {
-  static constexpr int kThreads = (BM / TM) * (BN / TN);
-  static constexpr int kPad = 4;  // keeps fast-k stores off one bank
+  static constexpr int kThreads = (BM / TM) * (BN / TN), kMicroM = TM, kMicroN = TN;
+  // 16 bytes of padding per row: fast-k stores spread over all banks, and
+  // rows stay 16-byte aligned for the fragment reads.
+  static constexpr int kPad = 16 / static_cast<int>(sizeof(T));
+  static_assert(TM % 2 == 0 && TN % 2 == 0, "a micro-tile is two runs per dimension");
   struct Acc {
     T v[TM][TN];
   };
   __device__ static T stage(T v) { return v; }
+  __device__ static int column(int /*k*/, int row) { return row; }
 
   template <int BK, int LDA, int LDB>
   __device__ static void multiply(Acc& acc, const T (&a)[BK][LDA], const T (&b)[BK][LDB], int tid) {
@@ -47,10 +79,10 @@ struct ThreadTileMath {
 #pragma unroll
     for (int kk = 0; kk < BK; ++kk) {
       T a_frag[TM], b_frag[TN];
-#pragma unroll
-      for (int i = 0; i < TM; ++i) a_frag[i] = a[kk][ty + i * (BM / TM)];
-#pragma unroll
-      for (int j = 0; j < TN; ++j) b_frag[j] = b[kk][tx + j * (BN / TN)];
+      load_fragment<TM / 2>(&a[kk][ty * (TM / 2)], a_frag);
+      load_fragment<TM / 2>(&a[kk][BM / 2 + ty * (TM / 2)], a_frag + TM / 2);
+      load_fragment<TN / 2>(&b[kk][tx * (TN / 2)], b_frag);
+      load_fragment<TN / 2>(&b[kk][BN / 2 + tx * (TN / 2)], b_frag + TN / 2);
 #pragma unroll
       for (int i = 0; i < TM; ++i)
 #pragma unroll
@@ -65,7 +97,7 @@ struct ThreadTileMath {
 #pragma unroll
     for (int i = 0; i < TM; ++i)
 #pragma unroll
-      for (int j = 0; j < TN; ++j) store(ty + i * (BM / TM), tx + j * (BN / TN), acc.v[i][j]);
+      for (int j = 0; j < TN; ++j) store(fragment_index<BM, TM>(ty, i), fragment_index<BN, TN>(tx, j), acc.v[i][j]);
   }
 };
 
@@ -76,9 +108,15 @@ template <int BM, int BN, int WM, int WN>
 struct WarpMmaTf32Math {
   static constexpr int kWarpsN = BN / WN, kThreads = (BM / WM) * kWarpsN * 32;
   static constexpr int MI = WM / 16, NI = WN / 8;
-  // Rows 8 floats (8 banks) apart: a fragment's 32 reads, 4 k rows x 8
-  // columns, hit 32 different banks.
+  // Shared layout. Rows are 8 floats (8 banks) apart, so a fragment's 32
+  // reads (4 k lanes x 8 rows) land in 32 banks. A fast-k stage writes 16 k
+  // lanes x 2 rows per warp, which that padding alone folds onto 8 banks;
+  // XOR-ing bits 1-2 of the row with k / 4 spreads them over all 32. The
+  // swizzle is constant over each group of 4 k lanes, so fragment reads stay
+  // conflict-free, and it stays within an aligned run of 8 rows.
   static constexpr int kPad = 8;
+  __device__ static int swizzle(int k) { return ((k >> 2) & 3) << 1; }
+  __device__ static int column(int k, int row) { return row ^ swizzle(k); }
   static_assert(WM % 16 == 0 && WN % 8 == 0 && BM % WM == 0 && BN % WN == 0, "warp tile does not divide the block");
   struct Acc {
     float v[MI][NI][4];
@@ -99,20 +137,21 @@ struct WarpMmaTf32Math {
     const Lane l = lane_of(tid);
 #pragma unroll
     for (int kk = 0; kk < BK; kk += 8) {
+      const int lo = kk + l.t, hi = kk + 4 + l.t, s_lo = swizzle(kk), s_hi = swizzle(kk + 4);
       float a_frag[MI][4], b_frag[NI][2];
 #pragma unroll
       for (int i = 0; i < MI; ++i) {
         const int row = l.wm + i * 16 + l.g;
-        a_frag[i][0] = a[kk + l.t][row];
-        a_frag[i][1] = a[kk + l.t][row + 8];
-        a_frag[i][2] = a[kk + l.t + 4][row];
-        a_frag[i][3] = a[kk + l.t + 4][row + 8];
+        a_frag[i][0] = a[lo][row ^ s_lo];
+        a_frag[i][1] = a[lo][(row + 8) ^ s_lo];
+        a_frag[i][2] = a[hi][row ^ s_hi];
+        a_frag[i][3] = a[hi][(row + 8) ^ s_hi];
       }
 #pragma unroll
       for (int j = 0; j < NI; ++j) {
         const int column = l.wn + j * 8 + l.g;
-        b_frag[j][0] = b[kk + l.t][column];
-        b_frag[j][1] = b[kk + l.t + 4][column];
+        b_frag[j][0] = b[lo][column ^ s_lo];
+        b_frag[j][1] = b[hi][column ^ s_hi];
       }
 #pragma unroll
       for (int i = 0; i < MI; ++i)
@@ -172,8 +211,12 @@ __global__ void __launch_bounds__(Shape::kThreads)
   using SA = Stager<BM, BK, NT, Problem::kAFastK>;
   using SB = Stager<BN, BK, NT, Problem::kBFastK>;
 
-  __shared__ T a_tile[BK][BM + kPad];
-  __shared__ T b_tile[BK][BN + kPad];
+  // Two buffers per operand: while the block multiplies one slice, each
+  // thread holds its part of the next in registers (loads in flight), then
+  // writes it to the other buffer. The barrier ending each step separates a
+  // buffer's reads from its next writes, so one barrier per slice suffices.
+  __shared__ __align__(16) T a_tile[2][BK][BM + kPad];
+  __shared__ __align__(16) T b_tile[2][BK][BN + kPad];
 
   const int tid = threadIdx.x;
   const int group = blockIdx.z / splits, split = blockIdx.z % splits;
@@ -197,21 +240,44 @@ __global__ void __launch_bounds__(Shape::kThreads)
     if (b_ok[i]) b_ctx[i] = p.b_col(group, n);
   }
 
-  typename Math::Acc acc{};
-  for (int k0 = k_begin; k0 < k_end; k0 += BK) {
+  T a_next[SA::kPerThread], b_next[SB::kPerThread];
+  const auto load = [&](int k0) {  // this thread's part of slice k0 into registers, zero outside
 #pragma unroll
     for (int i = 0; i < SA::kPerThread; ++i) {
-      const int c = Problem::kAFastK ? i : 0, kl = SA::k_lane(tid, i), k = k0 + kl;
-      a_tile[kl][SA::row(tid, i)] = Math::stage((a_ok[c] && k < k_end) ? p.a(a_ctx[c], k) : T(0));
+      const int c = Problem::kAFastK ? i : 0, k = k0 + SA::k_lane(tid, i);
+      a_next[i] = Math::stage((a_ok[c] && k < k_end) ? p.a(a_ctx[c], k) : T(0));
     }
 #pragma unroll
     for (int i = 0; i < SB::kPerThread; ++i) {
-      const int c = Problem::kBFastK ? i : 0, kl = SB::k_lane(tid, i), k = k0 + kl;
-      b_tile[kl][SB::row(tid, i)] = Math::stage((b_ok[c] && k < k_end) ? p.b(b_ctx[c], k) : T(0));
+      const int c = Problem::kBFastK ? i : 0, k = k0 + SB::k_lane(tid, i);
+      b_next[i] = Math::stage((b_ok[c] && k < k_end) ? p.b(b_ctx[c], k) : T(0));
     }
+  };
+  const auto store = [&](int buffer) {
+#pragma unroll
+    for (int i = 0; i < SA::kPerThread; ++i) {
+      const int kl = SA::k_lane(tid, i);
+      a_tile[buffer][kl][Math::column(kl, SA::row(tid, i))] = a_next[i];
+    }
+#pragma unroll
+    for (int i = 0; i < SB::kPerThread; ++i) {
+      const int kl = SB::k_lane(tid, i);
+      b_tile[buffer][kl][Math::column(kl, SB::row(tid, i))] = b_next[i];
+    }
+  };
+
+  typename Math::Acc acc{};
+  load(k_begin);
+  store(0);
+  __syncthreads();
+  int buffer = 0;
+  for (int k0 = k_begin; k0 < k_end; k0 += BK) {
+    const bool more = k0 + BK < k_end;
+    if (more) load(k0 + BK);
+    Math::multiply(acc, a_tile[buffer], b_tile[buffer], tid);
+    if (more) store(buffer ^ 1);
     __syncthreads();
-    Math::multiply(acc, a_tile, b_tile, tid);
-    __syncthreads();
+    buffer ^= 1;
   }
 
   Math::for_each(acc, tid, [&](int i, int j, T value) {
