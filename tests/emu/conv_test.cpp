@@ -171,8 +171,12 @@ const std::vector<Case> kSmallCases = {
     {"5x5 odd plane, stride 2 pad 2", 2, 2, 11, 13, 3, 5, 5, 2, 2, 2, 2},
 };
 
-// Larger: several tiles of the implicit GEMM (f32 128x128x8, f64 64x64x8)
-// in M, N and K, channel groups in blockIdx.z, and split K in grad weight.
+// Larger: several tiles of the implicit GEMM (f32 and TF32 128x128, f64
+// 64x64) in M, N and K, channel groups in blockIdx.z, and split K in grad
+// weight. The first case runs the square f32/TF32 tiles (M, N > 64); the
+// cases with at most 64 channels run the short variants: short M where the
+// channels are M (NCHW, and NHWC grad weight), short N where they are N
+// (the other NHWC passes).
 const std::vector<Case> kGemmCases = {
     // forward M=132 N=144 K=390; grad input M=130 N=144 K=396; grad weight M=132 N=390 K=144.
     {"130 -> 132, 1x3 pad 0x1", 3, 130, 6, 8, 132, 1, 3, 1, 1, 0, 1},

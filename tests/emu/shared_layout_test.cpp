@@ -76,17 +76,21 @@ void expect_conflict_free_staging_of_both_operands(const std::string& name) {
 
 TEST(SharedLayout, StagingStoresAreConflictFreeInEveryTile) {
   expect_conflict_free_staging_of_both_operands<FloatTile>("FloatTile");
+  expect_conflict_free_staging_of_both_operands<FloatTileShortM>("FloatTileShortM");
+  expect_conflict_free_staging_of_both_operands<FloatTileShortN>("FloatTileShortN");
   expect_conflict_free_staging_of_both_operands<DoubleTile>("DoubleTile");
   expect_conflict_free_staging_of_both_operands<Tf32Tile>("Tf32Tile");
+  expect_conflict_free_staging_of_both_operands<Tf32TileShortM>("Tf32TileShortM");
+  expect_conflict_free_staging_of_both_operands<Tf32TileShortN>("Tf32TileShortN");
 }
 
 // ThreadTileMath::multiply reads, per k lane, two runs of MICRO/2 elements
-// (16 bytes) of each operand, starting at fragment_index's offsets.
+// (one 8- or 16-byte read each) of each operand, at fragment_index's offsets.
 template <typename Shape, int ROWS, int MICRO, bool kAlongN>
 void expect_conflict_free_micro_tile_reads(const std::string& what) {
   using T = typename Shape::T;
   using Math = typename Shape::Math;
-  constexpr int kThreadsN = Shape::BN / Math::kMicroN;
+  constexpr int kThreadsN = Shape::BN / Math::kMicroN, kWidth = (MICRO / 2) * sizeof(T);
   for (int warp = 0; warp < Shape::kThreads / 32; ++warp)
     for (int k = 0; k < Shape::BK; ++k)
       for (int run = 0; run < 2; ++run) {
@@ -95,9 +99,9 @@ void expect_conflict_free_micro_tile_reads(const std::string& what) {
           const int tid = warp * 32 + lane, thread = kAlongN ? tid % kThreadsN : tid / kThreadsN;
           const int index = fragment_index<ROWS, MICRO>(thread, run * (MICRO / 2));
           bytes.push_back((int64_t{k} * (ROWS + Math::kPad) + index) * int64_t{sizeof(T)});
-          EXPECT_EQ(bytes.back() % 16, 0) << what << ": a fragment read is not 16-byte aligned";
+          EXPECT_EQ(bytes.back() % kWidth, 0) << what << ": a fragment read is not aligned to its width";
         }
-        EXPECT_EQ(conflict_ways(bytes, (MICRO / 2) * sizeof(T)), 1) << what << ": warp " << warp << ", k " << k;
+        EXPECT_EQ(conflict_ways(bytes, kWidth), 1) << what << ": warp " << warp << ", k " << k;
       }
 }
 
@@ -110,16 +114,19 @@ void expect_conflict_free_micro_tile_reads_of_both_operands(const std::string& n
 
 TEST(SharedLayout, MicroTileReadsAreConflictFree) {
   expect_conflict_free_micro_tile_reads_of_both_operands<FloatTile>("FloatTile");
+  expect_conflict_free_micro_tile_reads_of_both_operands<FloatTileShortM>("FloatTileShortM");
+  expect_conflict_free_micro_tile_reads_of_both_operands<FloatTileShortN>("FloatTileShortN");
   expect_conflict_free_micro_tile_reads_of_both_operands<DoubleTile>("DoubleTile");
 }
 
 // WarpMmaTf32Math::multiply reads, per 8 k, each lane's fragment elements
 // (mma.cuh's layout) from the swizzled slices.
-TEST(SharedLayout, Tf32FragmentReadsAreConflictFree) {
-  using Math = Tf32Tile::Math;
-  constexpr int lda = Tf32Tile::BM + Math::kPad, ldb = Tf32Tile::BN + Math::kPad;
-  for (int warp = 0; warp < Tf32Tile::kThreads / 32; ++warp)
-    for (int kk = 0; kk < Tf32Tile::BK; kk += 8) {
+template <typename Shape>
+void expect_conflict_free_tf32_fragment_reads(const std::string& name) {
+  using Math = typename Shape::Math;
+  constexpr int lda = Shape::BM + Math::kPad, ldb = Shape::BN + Math::kPad;
+  for (int warp = 0; warp < Shape::kThreads / 32; ++warp)
+    for (int kk = 0; kk < Shape::BK; kk += 8) {
       for (int i = 0; i < Math::MI; ++i)
         for (int r = 0; r < 4; ++r) {  // a[r] = A[g + 8 (r & 1)][t + 4 (r >= 2)]
           std::vector<int64_t> bytes;
@@ -128,7 +135,7 @@ TEST(SharedLayout, Tf32FragmentReadsAreConflictFree) {
             const int k = kk + l.t + (r >= 2 ? 4 : 0), row = l.wm + i * 16 + l.g + (r & 1 ? 8 : 0);
             bytes.push_back((int64_t{k} * lda + Math::column(k, row)) * 4);
           }
-          EXPECT_EQ(conflict_ways(bytes, 4), 1) << "A fragment: warp " << warp << ", k " << kk << ", i " << i << ", r " << r;
+          EXPECT_EQ(conflict_ways(bytes, 4), 1) << name << " A fragment: warp " << warp << ", k " << kk << ", i " << i << ", r " << r;
         }
       for (int j = 0; j < Math::NI; ++j)
         for (int r = 0; r < 2; ++r) {  // b[r] = B[t + 4 r][g]
@@ -138,9 +145,15 @@ TEST(SharedLayout, Tf32FragmentReadsAreConflictFree) {
             const int k = kk + l.t + 4 * r, column = l.wn + j * 8 + l.g;
             bytes.push_back((int64_t{k} * ldb + Math::column(k, column)) * 4);
           }
-          EXPECT_EQ(conflict_ways(bytes, 4), 1) << "B fragment: warp " << warp << ", k " << kk << ", j " << j << ", r " << r;
+          EXPECT_EQ(conflict_ways(bytes, 4), 1) << name << " B fragment: warp " << warp << ", k " << kk << ", j " << j << ", r " << r;
         }
     }
+}
+
+TEST(SharedLayout, Tf32FragmentReadsAreConflictFree) {
+  expect_conflict_free_tf32_fragment_reads<Tf32Tile>("Tf32Tile");
+  expect_conflict_free_tf32_fragment_reads<Tf32TileShortM>("Tf32TileShortM");
+  expect_conflict_free_tf32_fragment_reads<Tf32TileShortN>("Tf32TileShortN");
 }
 
 // The model itself: a 2-way conflict, a broadcast, and 16-byte wavefronts.

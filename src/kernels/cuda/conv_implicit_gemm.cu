@@ -273,13 +273,18 @@ void run_gemm_as(const Problem& problem, int64_t groups, bool split_k, const cha
   launch(name, implicit_gemm_kernel<Shape, Problem>, grid.blocks, Shape::kThreads, 0, p, grid.k_chunk, grid.splits);
 }
 
-// The TF32 tile where the params allow it and this GPU runs its MMA code.
+// The TF32 tiles where the params allow it and this GPU runs their MMA code,
+// else the f32 (f64) ones; of a family, the tile that fits M x N.
 template <typename Problem>
 void run_gemm(const Problem& problem, const ConvParams& params, bool split_k, const char* name) {
-  if constexpr (std::is_same_v<typename Problem::T, float>)
+  const auto run = [&]<typename Shape>() { run_gemm_as<Shape>(problem, params.groups, split_k, name); };
+  if constexpr (std::is_same_v<typename Problem::T, float>) {
     if (params.allow_tf32 && runs_tf32_mma(implicit_gemm_kernel<Tf32Tile, Problem>))
-      return run_gemm_as<Tf32Tile>(problem, params.groups, split_k, name);
-  run_gemm_as<TileFor<typename Problem::T>>(problem, params.groups, split_k, name);
+      return tile_for(Tf32Tiles{}, problem.M, problem.N, run);
+    tile_for(FloatTiles{}, problem.M, problem.N, run);
+  } else {
+    run.template operator()<DoubleTile>();
+  }
 }
 
 }  // namespace

@@ -257,9 +257,11 @@ bool try_tf32_gemm(const GemmParams& p) {
                         static_cast<int>(p.ldc), p.a.batch_stride, p.b.batch_stride, p.c_batch_stride,
                         static_cast<float>(p.alpha), static_cast<float>(p.beta), static_cast<int>(p.m),
                         static_cast<int>(p.n), static_cast<int>(p.k)};
-  const GemmGrid grid = gemm_grid<Tf32Tile>(p.m, p.n, p.k, p.batch, false);
-  launch("gemm tf32 implicit_gemm_kernel", implicit_gemm_kernel<Tf32Tile, Problem>, grid.blocks, Tf32Tile::kThreads,
-         0, problem, grid.k_chunk, grid.splits);
+  tile_for(Tf32Tiles{}, p.m, p.n, [&]<typename Shape>() {
+    const GemmGrid grid = gemm_grid<Shape>(p.m, p.n, p.k, p.batch, false);
+    launch("gemm tf32 implicit_gemm_kernel", implicit_gemm_kernel<Shape, Problem>, grid.blocks, Shape::kThreads, 0,
+           problem, grid.k_chunk, grid.splits);
+  });
   return true;
 }
 

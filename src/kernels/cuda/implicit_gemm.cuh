@@ -37,6 +37,9 @@ __device__ __forceinline__ void load_fragment(const A* src, A* dst) {
   if constexpr (std::is_same_v<A, float> && N == 4) {
     const float4 v = *reinterpret_cast<const float4*>(src);
     dst[0] = v.x, dst[1] = v.y, dst[2] = v.z, dst[3] = v.w;
+  } else if constexpr (std::is_same_v<A, float> && N == 2) {
+    const float2 v = *reinterpret_cast<const float2*>(src);
+    dst[0] = v.x, dst[1] = v.y;
   } else if constexpr (std::is_same_v<A, double> && N == 2) {
     const double2 v = *reinterpret_cast<const double2*>(src);
     dst[0] = v.x, dst[1] = v.y;
@@ -183,12 +186,29 @@ struct TileShape {
 };
 
 // 128x128x8 with 8x8 per thread (256 threads) for f32; 64x64x8, 4x4 for f64;
-// TF32: 128x128x16, eight warps of 64x32.
+// TF32: 128x128x16, eight warps of 64x32. The f32 and TF32 tiles come with
+// half-height (ShortM) and half-width (ShortN) variants for GEMMs of at most
+// 64 rows or columns, where the square tile would spend half its work on
+// padding (tile_for picks).
 using FloatTile = TileShape<float, 128, 128, 8, ThreadTileMath<float, 128, 128, 8, 8>>;
+using FloatTileShortM = TileShape<float, 64, 128, 8, ThreadTileMath<float, 64, 128, 4, 8>>;
+using FloatTileShortN = TileShape<float, 128, 64, 8, ThreadTileMath<float, 128, 64, 8, 4>>;
 using DoubleTile = TileShape<double, 64, 64, 8, ThreadTileMath<double, 64, 64, 4, 4>>;
 using Tf32Tile = TileShape<float, 128, 128, 16, WarpMmaTf32Math<128, 128, 64, 32>>;
-template <typename T>
-using TileFor = std::conditional_t<sizeof(T) == 4, FloatTile, DoubleTile>;
+using Tf32TileShortM = TileShape<float, 64, 128, 16, WarpMmaTf32Math<64, 128, 32, 32>>;
+using Tf32TileShortN = TileShape<float, 128, 64, 16, WarpMmaTf32Math<128, 64, 32, 32>>;
+template <typename Square, typename ShortM, typename ShortN>
+struct TileFamily {};
+using FloatTiles = TileFamily<FloatTile, FloatTileShortM, FloatTileShortN>;
+using Tf32Tiles = TileFamily<Tf32Tile, Tf32TileShortM, Tf32TileShortN>;
+
+// Calls f.template operator()<Shape>() with the family's tile for an m x n GEMM.
+template <typename Square, typename ShortM, typename ShortN, typename F>
+void tile_for(TileFamily<Square, ShortM, ShortN>, int64_t m, int64_t n, F&& f) {
+  if (m <= ShortM::BM) f.template operator()<ShortM>();
+  else if (n <= ShortN::BN) f.template operator()<ShortN>();
+  else f.template operator()<Square>();
+}
 
 // Stages one operand's BK x ROWS slice into shared memory. Fast-k: each
 // thread keeps one k lane and several rows; otherwise one row, several k.
