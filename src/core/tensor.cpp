@@ -65,10 +65,24 @@ bool Tensor::is_contiguous(MemoryFormat fmt) const {
   }
 }
 
+// PyTorch's rule: the strides, read in NHWC order (C, W, H, N), must not
+// decrease, each at least the extent of the one before; a dimension of size
+// 1 extends nothing. So a tensor that is contiguous both ways (one channel,
+// a 1x1 plane) is channels last exactly when its strides were laid out so,
+// e.g. by contiguous(ChannelsLast), and keeps that layout through the ops
+// that follow it.
 MemoryFormat Tensor::suggest_memory_format() const {
-  if (dim() == 4 && !is_contiguous() && is_contiguous(MemoryFormat::ChannelsLast))
-    return MemoryFormat::ChannelsLast;
-  return MemoryFormat::Contiguous;
+  if (dim() != 4) return MemoryFormat::Contiguous;
+  const Shape& size = sizes();
+  const std::vector<int64_t>& stride = strides();
+  if (stride[1] == 0) return MemoryFormat::Contiguous;  // channels broadcast: no layout of their own
+  int64_t extent = 0;
+  for (int d : {1, 3, 2, 0}) {
+    if (size[d] == 0 || stride[d] < extent) return MemoryFormat::Contiguous;
+    if (d == 0 && extent == stride[1]) return MemoryFormat::Contiguous;  // N and C tied: NCHW's order
+    extent = stride[d] * (size[d] > 1 ? size[d] : 1);
+  }
+  return MemoryFormat::ChannelsLast;
 }
 
 template <typename T>

@@ -429,6 +429,14 @@ TEST(Views, ChannelsLastLayout) {
   EXPECT_TRUE(iota({2, 1, 3, 3}).is_contiguous(MemoryFormat::ChannelsLast));
   EXPECT_TRUE(iota({2, 4, 1, 1}).is_contiguous(MemoryFormat::ChannelsLast));
   EXPECT_EQ(iota({2, 1, 3, 3}).suggest_memory_format(), MemoryFormat::Contiguous);
+  // There the strides decide, as in PyTorch: NHWC-ordered ones suggest channels last.
+  EXPECT_EQ(iota({2, 3, 3, 1}).permute({0, 3, 1, 2}).suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_EQ(iota({2, 1, 1, 4}).permute({0, 3, 1, 2}).suggest_memory_format(), MemoryFormat::ChannelsLast);
+  EXPECT_EQ(iota({2, 4, 1, 1}).suggest_memory_format(), MemoryFormat::Contiguous);
+  EXPECT_EQ(iota({1, 1, 1, 1}).suggest_memory_format(), MemoryFormat::Contiguous);  // ambiguous: NCHW
+  EXPECT_EQ(iota({2, 1, 3, 3}).expand({2, 4, 3, 3}).suggest_memory_format(), MemoryFormat::Contiguous);
+  // A slice of a channels-last tensor stays channels last.
+  EXPECT_EQ(cl.narrow(1, 0, 2).suggest_memory_format(), MemoryFormat::ChannelsLast);
   // Channels-last is a 4-D notion.
   EXPECT_FALSE(iota({2, 3}).is_contiguous(MemoryFormat::ChannelsLast));
   EXPECT_THROW(iota({2, 3, 4}).contiguous(MemoryFormat::ChannelsLast), ShapeError);

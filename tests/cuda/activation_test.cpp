@@ -17,7 +17,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 
 using ActivationFn = std::function<Tensor(const Tensor&)>;
 const std::pair<const char*, ActivationFn> kActivations[] = {

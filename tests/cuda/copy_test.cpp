@@ -12,7 +12,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 const DType kAllDTypes[] = {kFloat, kDouble, kHalf, kBFloat16, kInt, kLong, kByte, kBool};
 
 // Bit-exact equality of two CPU tensors of one dtype and shape.
@@ -41,7 +41,7 @@ TEST(CudaCopy, RoundTripsEveryDType) {
   for (DType dtype : kAllDTypes) {
     Tensor host = sample(dtype, {3, 5, 7});
     Tensor gpu = host.to(kGpu);
-    EXPECT_TRUE(gpu.is_cuda());
+    EXPECT_EQ(gpu.device(), kGpu);
     EXPECT_EQ(gpu.dtype(), dtype);
     expect_identical(gpu.cpu(), host);
   }
@@ -105,7 +105,7 @@ TEST(CudaCopy, ChannelsLastSurvivesTheTrip) {
 }
 
 TEST(CudaCopy, NonBlockingCopiesAreOrderedOnTheStream) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   Tensor host = sample(kFloat, {1 << 20});
   Tensor gpu = host.to(kGpu, /*non_blocking=*/true);
   Tensor back = gpu.to(Device::cpu(), /*non_blocking=*/true);
@@ -114,7 +114,7 @@ TEST(CudaCopy, NonBlockingCopiesAreOrderedOnTheStream) {
 }
 
 TEST(CudaCopy, PinnedTensorsCopyAsynchronously) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   Tensor host = sample(kFloat, {3, 1 << 16});
   Tensor pinned = host.pin_memory();
   EXPECT_TRUE(pinned.is_pinned());
@@ -132,7 +132,7 @@ TEST(CudaCopy, PinnedTensorsCopyAsynchronously) {
 }
 
 TEST(CudaCopy, WorkOnASideStreamStaysOnIt) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   cuda::Stream side = cuda::Stream::create();
   EXPECT_NE(side, cuda::default_stream());
   Tensor host = sample(kFloat, {4096});
@@ -173,7 +173,7 @@ TEST(CudaRandom, TheSameSeedGivesTheSameNumbersOnCpuAndGpu) {
 // The fill runs on the current stream: a copy queued right after it on a
 // side stream (which does not wait for the legacy default stream) sees it.
 TEST(CudaRandom, FillsOnTheCurrentStream) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   const cuda::Stream side = cuda::Stream::create();
   cuda::StreamGuard guard(side);
   Generator a(99), b(99);

@@ -28,7 +28,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 const KernelBackend kBackends[] = {KernelBackend::Native, KernelBackend::Library, KernelBackend::Auto};
@@ -43,7 +43,7 @@ void expect_near_cpu(const Tensor& gpu, const Tensor& cpu, double slack, const s
   ASSERT_TRUE(cpu.defined());
   ASSERT_EQ(gpu.sizes(), cpu.sizes());
   ASSERT_EQ(gpu.dtype(), cpu.dtype());
-  EXPECT_TRUE(gpu.is_cuda());
+  EXPECT_EQ(gpu.device(), kGpu);
   const auto g = gpu.cpu().to(kDouble).contiguous().flatten().to_vector<double>();
   const auto c = cpu.to(kDouble).contiguous().flatten().to_vector<double>();
   double scale = 0;

@@ -34,7 +34,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const DType kDTypes[] = {kFloat, kDouble, kHalf, kBFloat16, kInt, kLong, kByte};
 const KernelBackend kBackends[] = {KernelBackend::Native, KernelBackend::Library};
@@ -80,7 +80,7 @@ Tensor operand(int64_t rows, int64_t cols, DType dtype, uint64_t seed, Layout la
 void expect_gemm_matches(const Tensor& gpu, const Tensor& cpu, int64_t k, double products, double c_term,
                          const std::string& what) {
   SCOPED_TRACE(what);
-  ASSERT_TRUE(gpu.is_cuda());
+  ASSERT_EQ(gpu.device(), kGpu);
   ASSERT_EQ(gpu.sizes(), cpu.sizes());
   ASSERT_EQ(gpu.dtype(), cpu.dtype());
   int64_t bad = 0;

@@ -25,7 +25,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct Tolerance {
@@ -38,7 +38,7 @@ Tolerance tolerance_for(DType dtype) { return dtype == kDouble ? Tolerance{1e-11
 
 void expect_close(const Tensor& gpu, const Tensor& cpu, Tolerance tol, const std::string& what) {
   SCOPED_TRACE(what);
-  ASSERT_TRUE(gpu.device().is_cuda());
+  ASSERT_EQ(gpu.device(), kGpu);
   ASSERT_EQ(gpu.sizes(), cpu.sizes());
   ASSERT_EQ(gpu.dtype(), cpu.dtype());
   const auto g = gpu.cpu().to(kDouble).contiguous().flatten().to_vector<double>();

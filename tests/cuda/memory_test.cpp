@@ -9,15 +9,15 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 
 TEST(CudaMemory, TensorsComeFromTheCacheAndGoBack) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   cuda::synchronize();
   const MemoryStats before = cuda::memory_stats();
   {
     Tensor t = empty({1000}, TensorOptions(kFloat).device(kGpu));  // 4000 bytes -> 4096
-    EXPECT_TRUE(t.is_cuda());
+    EXPECT_EQ(t.device(), kGpu);
     const MemoryStats during = cuda::memory_stats();
     EXPECT_EQ(during.allocated_bytes - before.allocated_bytes, 4096);
     EXPECT_EQ(during.requested_bytes - before.requested_bytes, 4000);
@@ -27,7 +27,7 @@ TEST(CudaMemory, TensorsComeFromTheCacheAndGoBack) {
 }
 
 TEST(CudaMemory, SteadyStateMakesNoDeviceAllocations) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   auto step = [] {
     Tensor a = randn({64, 3, 32, 32}).to(kGpu);
     Tensor b = empty({64, 3, 32, 32}, TensorOptions(kFloat).device(kGpu));
@@ -42,7 +42,7 @@ TEST(CudaMemory, SteadyStateMakesNoDeviceAllocations) {
 }
 
 TEST(CudaMemory, EmptyCacheGivesFreeSegmentsBack) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   { Tensor t = empty({64 << 20}, TensorOptions(kByte).device(kGpu)); }
   EXPECT_GE(cuda::memory_stats().reserved_bytes, 64 << 20);
   cuda::empty_cache();
@@ -52,7 +52,7 @@ TEST(CudaMemory, EmptyCacheGivesFreeSegmentsBack) {
 }
 
 TEST(CudaMemory, AnImpossibleRequestIsAnOutOfMemoryErrorAndLosesNothing) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   Tensor keep = full({1024}, 3.0f).to(kGpu);
   try {
     Tensor huge = empty({int64_t{1} << 50}, TensorOptions(kByte).device(kGpu));  // 1 PiB
@@ -68,7 +68,7 @@ TEST(CudaMemory, AnImpossibleRequestIsAnOutOfMemoryErrorAndLosesNothing) {
 }
 
 TEST(CudaMemory, RecordStreamDelaysReuseUntilTheOtherStreamIsDone) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   cuda::Stream side = cuda::Stream::create();
   void* first = nullptr;
   {

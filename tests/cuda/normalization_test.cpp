@@ -18,7 +18,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 
 std::string describe(const Shape& s) {
   std::string out = "[";
@@ -39,7 +39,7 @@ void expect_close(const Tensor& gpu, const Tensor& cpu, Tol tol, const std::stri
   ASSERT_TRUE(cpu.defined());
   ASSERT_EQ(gpu.sizes(), cpu.sizes());
   ASSERT_EQ(gpu.dtype(), cpu.dtype());
-  EXPECT_TRUE(gpu.is_cuda());
+  EXPECT_EQ(gpu.device(), kGpu);
   const auto g = gpu.cpu().to(kDouble).contiguous().flatten().to_vector<double>();
   const auto c = cpu.to(kDouble).contiguous().flatten().to_vector<double>();
   double scale = 0;

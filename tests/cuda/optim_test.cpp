@@ -21,7 +21,7 @@ namespace {
 
 using namespace optim;
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 constexpr int64_t kChunk = 65536;  // the kernel's chunk; 320 chunks, 48 (SGD) or 36 (Adam) tensors per launch
 
 using MakeOptimizer = std::function<std::unique_ptr<Optimizer>(const std::vector<Tensor>&)>;
@@ -128,7 +128,7 @@ void expect_gpu_steps_match_cpu(const MakeOptimizer& make, const std::vector<Par
       ASSERT_EQ(gs->buffers.size(), cs->buffers.size()) << where;
       for (const auto& [name, buffer] : cs->buffers) {
         ASSERT_TRUE(gs->buffers.count(name)) << where << ": no " << name << " on the GPU";
-        EXPECT_TRUE(gs->buffers.at(name).is_cuda()) << where << " " << name;
+        EXPECT_EQ(gs->buffers.at(name).device(), kGpu) << where << " " << name;
         testing::expect_matches_cpu(gs->buffers.at(name), buffer, where + " " + name);
       }
     }

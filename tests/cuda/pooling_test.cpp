@@ -27,7 +27,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -77,7 +77,7 @@ void expect_same_grad(const Tensor& y_cpu, const Tensor& y_gpu, Leaves& x, const
   y_cpu.backward(g);
   y_gpu.backward(g.to(kGpu));
   ASSERT_TRUE(x.gpu.grad().defined()) << what;
-  EXPECT_TRUE(x.gpu.grad().device().is_cuda()) << what;
+  EXPECT_EQ(x.gpu.grad().device(), kGpu) << what;
   testing::expect_matches_cpu(x.gpu.grad(), x.cpu.grad(), what + " grad");
 }
 
@@ -126,7 +126,7 @@ TEST(CudaPooling, MaxPool2dMatchesTheCpuOverSweep) {
                       continue;
                     }
                     auto [yg, ig] = run(x.gpu);
-                    EXPECT_TRUE(yg.device().is_cuda());
+                    EXPECT_EQ(yg.device(), kGpu);
                     expect_layout_kept(yg, yc);
                     expect_layout_kept(ig, ic);
                     testing::expect_matches_cpu(yg, yc, "values");
@@ -398,7 +398,7 @@ TEST(CudaPooling, LayoutsHalfPrecisionAndEmptyShapes) {
 // The kernels run on the current stream: a side stream's results are
 // complete once that stream is synchronized.
 TEST(CudaPooling, RunsOnTheCurrentStream) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   const Tensor x0 = sample({3, 64, 31, 29}, kFloat, 71);
   Leaves x = leaves(x0);
   const Tensor yc = max_pool2d(x.cpu, 3, 2, 1);

@@ -12,7 +12,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 
 Tensor sample(DType dtype, const Shape& shape, uint64_t seed, bool nan = false) {
   Generator gen(seed);

@@ -8,7 +8,7 @@ namespace striate {
 namespace {
 
 TEST(CudaRuntime, StreamsComeFromAPoolAndReportIdle) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   cuda::Stream a = cuda::Stream::create();
   cuda::Stream b = cuda::Stream::create();
   EXPECT_NE(a, b);
@@ -20,7 +20,7 @@ TEST(CudaRuntime, StreamsComeFromAPoolAndReportIdle) {
 }
 
 TEST(CudaRuntime, GuardsRestoreWhatWasCurrent) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   cuda::Stream side = cuda::Stream::create();
   ASSERT_EQ(cuda::current_stream(), cuda::default_stream());
   {
@@ -37,7 +37,7 @@ TEST(CudaRuntime, GuardsRestoreWhatWasCurrent) {
 }
 
 TEST(CudaRuntime, EventsTimeAndOrderWork) {
-  STRIATE_REQUIRE_GPU();
+  STRIATE_REQUIRE_REAL_GPU();
   cuda::Event start(true), end(true);
   EXPECT_TRUE(start.query()) << "an event recorded nowhere counts as done";
   start.record();

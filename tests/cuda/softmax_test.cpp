@@ -21,7 +21,7 @@
 namespace striate {
 namespace {
 
-const Device kGpu = Device::cuda(0);
+const Device kGpu = testing::test_gpu();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct Tolerance {
@@ -43,7 +43,7 @@ Tolerance tolerance_for(DType dtype) {
 
 void expect_close(const Tensor& gpu, const Tensor& cpu, const std::string& what) {
   SCOPED_TRACE(what);
-  ASSERT_TRUE(gpu.device().is_cuda());
+  ASSERT_EQ(gpu.device(), kGpu);
   ASSERT_EQ(gpu.sizes(), cpu.sizes());
   ASSERT_EQ(gpu.dtype(), cpu.dtype());
   const auto g = gpu.cpu().to(kDouble).contiguous().flatten().to_vector<double>();

@@ -68,7 +68,8 @@ class Tensor {
   bool is_cpu() const { return device().is_cpu(); }
   bool is_floating_point() const { return striate::is_floating_point(dtype()); }
   bool is_contiguous(MemoryFormat fmt = MemoryFormat::Contiguous) const;
-  // ChannelsLast for 4-D tensors stored NHWC, Contiguous otherwise.
+  // ChannelsLast for 4-D tensors whose strides are NHWC-like (as PyTorch
+  // decides it, also where both layouts are contiguous), Contiguous otherwise.
   MemoryFormat suggest_memory_format() const;
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
   const std::shared_ptr<Storage>& storage() const;

@@ -187,7 +187,9 @@ Tensor convolution(const ConvOp& op, const Tensor& input, const Tensor& weight, 
             Tensor gx = empty(x4_shape, go.options(), layout);
             kernels::conv2d_grad_input_kernel.run(go.device(), kernels::conv_key(p), p, wt.data_ptr(), go.data_ptr(),
                                                   gx.data_ptr());
-            result[0] = gx.reshape(x_shape).to(dtype);
+            // (reshape only where the shape differs: reshaping a batch of one
+            // re-derives its batch stride, which would lose the channels-last layout)
+            result[0] = (x_shape == x4_shape ? gx : gx.reshape(x_shape)).to(dtype);
           }
           if (need_w || need_b) {
             Tensor gw = need_w ? empty(w_shape, go.options(), layout) : Tensor();
