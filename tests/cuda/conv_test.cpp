@@ -314,7 +314,8 @@ TEST(CudaConv, EveryBackendMatchesTheCpuThroughAutograd) {
           const MemoryFormat layout = layout_of(channels_last);
           const Tensor x = pr.x.to(kGpu).contiguous(layout), w = pr.w.to(kGpu).contiguous(layout);
           const Tensor b = pr.b.to(kGpu), gy = pr.gy.to(kGpu);
-          const std::string what = std::string(backend_name(OpFamily::Conv, backend)) + ", " + c.name + (channels_last ? ", NHWC" : "");
+          const std::string what =
+              std::string(backend_name(OpFamily::Conv, backend)) + ", " + c.name + (channels_last ? ", NHWC" : "");
           const Results got = forward_backward(c, x, w, b, gy);
           // The outputs keep a channels-last input's layout. (With one channel,
           // contiguous(ChannelsLast) has nothing to move, and the input stays NCHW.)

@@ -135,7 +135,8 @@ void expect_conflict_free_tf32_fragment_reads(const std::string& name) {
             const int k = kk + l.t + (r >= 2 ? 4 : 0), row = l.wm + i * 16 + l.g + (r & 1 ? 8 : 0);
             bytes.push_back((int64_t{k} * lda + Math::column(k, row)) * 4);
           }
-          EXPECT_EQ(conflict_ways(bytes, 4), 1) << name << " A fragment: warp " << warp << ", k " << kk << ", i " << i << ", r " << r;
+          EXPECT_EQ(conflict_ways(bytes, 4), 1)
+              << name << " A fragment: warp " << warp << ", k " << kk << ", i " << i << ", r " << r;
         }
       for (int j = 0; j < Math::NI; ++j)
         for (int r = 0; r < 2; ++r) {  // b[r] = B[t + 4 r][g]
@@ -145,7 +146,8 @@ void expect_conflict_free_tf32_fragment_reads(const std::string& name) {
             const int k = kk + l.t + 4 * r, column = l.wn + j * 8 + l.g;
             bytes.push_back((int64_t{k} * ldb + Math::column(k, column)) * 4);
           }
-          EXPECT_EQ(conflict_ways(bytes, 4), 1) << name << " B fragment: warp " << warp << ", k " << kk << ", j " << j << ", r " << r;
+          EXPECT_EQ(conflict_ways(bytes, 4), 1)
+              << name << " B fragment: warp " << warp << ", k " << kk << ", j " << j << ", r " << r;
         }
     }
 }
