@@ -31,7 +31,7 @@
 
 namespace striate::kernels::cuda {
 
-// N consecutive shared elements, as one 16-byte read where the type allows.
+// N consecutive shared elements, as one 8- or 16-byte read where the type allows.
 template <int N, typename A>
 __device__ __forceinline__ void load_fragment(const A* src, A* dst) {
   if constexpr (std::is_same_v<A, float> && N == 4) {
@@ -62,7 +62,7 @@ __device__ __forceinline__ int fragment_index(int thread, int i) {
 // array; column(k, row) says where row `row` of k lane `k` sits in it.
 //
 // FMA math: each thread keeps a TM x TN micro-tile laid out by
-// fragment_index, read from shared memory 16 bytes at a time.
+// fragment_index, read from shared memory in runs of 8 or 16 bytes.
 template <typename T, int BM, int BN, int TM, int TN>
 struct ThreadTileMath {
   static constexpr int kThreads = (BM / TM) * (BN / TN), kMicroM = TM, kMicroN = TN;
