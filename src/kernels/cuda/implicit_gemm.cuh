@@ -61,10 +61,15 @@ __device__ __forceinline__ int fragment_index(int thread, int i) {
 // How a block multiplies its staged slices. A slice is a [BK][rows + kPad]
 // array; column(k, row) says where row `row` of k lane `k` sits in it.
 //
+// A Math names the tile it computes (T, BM x BN) and its thread count;
+// TileShape adds the depth of a slice.
+//
 // FMA math: each thread keeps a TM x TN micro-tile laid out by
 // fragment_index, read from shared memory in runs of 8 or 16 bytes.
-template <typename T, int BM, int BN, int TM, int TN>
+template <typename T_, int BM_, int BN_, int TM, int TN>
 struct ThreadTileMath {
+  using T = T_;
+  static constexpr int BM = BM_, BN = BN_;
   static constexpr int kThreads = (BM / TM) * (BN / TN), kMicroM = TM, kMicroN = TN;
   // 16 bytes of padding per row: fast-k stores spread over all banks, and
   // rows stay 16-byte aligned for the fragment reads.
@@ -107,8 +112,10 @@ struct ThreadTileMath {
 // TF32 tensor-core math (mma.cuh): each warp computes a WM x WN part of the
 // tile as (WM/16) x (WN/8) mma.sync steps per 8 of k. Operands are rounded
 // to TF32 as they are staged, once per element rather than per fragment.
-template <int BM, int BN, int WM, int WN>
+template <int BM_, int BN_, int WM, int WN>
 struct WarpMmaTf32Math {
+  using T = float;
+  static constexpr int BM = BM_, BN = BN_;
   static constexpr int kWarpsN = BN / WN, kThreads = (BM / WM) * kWarpsN * 32;
   static constexpr int MI = WM / 16, NI = WN / 8;
   // Shared layout. Rows are 8 floats (8 banks) apart, so a fragment's 32
@@ -176,11 +183,11 @@ struct WarpMmaTf32Math {
   }
 };
 
-template <typename T_, int BM_, int BN_, int BK_, typename Math_>
+template <int BK_, typename Math_>
 struct TileShape {
-  using T = T_;
   using Math = Math_;
-  static constexpr int BM = BM_, BN = BN_, BK = BK_;
+  using T = typename Math::T;
+  static constexpr int BM = Math::BM, BN = Math::BN, BK = BK_;
   static constexpr int kThreads = Math::kThreads;
   static_assert(kThreads % BM == 0 && kThreads % BN == 0 && kThreads % BK == 0, "tile does not divide the block");
 };
@@ -190,13 +197,13 @@ struct TileShape {
 // half-height (ShortM) and half-width (ShortN) variants for GEMMs of at most
 // 64 rows or columns, where the square tile would spend half its work on
 // padding (tile_for picks).
-using FloatTile = TileShape<float, 128, 128, 8, ThreadTileMath<float, 128, 128, 8, 8>>;
-using FloatTileShortM = TileShape<float, 64, 128, 8, ThreadTileMath<float, 64, 128, 4, 8>>;
-using FloatTileShortN = TileShape<float, 128, 64, 8, ThreadTileMath<float, 128, 64, 8, 4>>;
-using DoubleTile = TileShape<double, 64, 64, 8, ThreadTileMath<double, 64, 64, 4, 4>>;
-using Tf32Tile = TileShape<float, 128, 128, 16, WarpMmaTf32Math<128, 128, 64, 32>>;
-using Tf32TileShortM = TileShape<float, 64, 128, 16, WarpMmaTf32Math<64, 128, 32, 32>>;
-using Tf32TileShortN = TileShape<float, 128, 64, 16, WarpMmaTf32Math<128, 64, 32, 32>>;
+using FloatTile = TileShape<8, ThreadTileMath<float, 128, 128, 8, 8>>;
+using FloatTileShortM = TileShape<8, ThreadTileMath<float, 64, 128, 4, 8>>;
+using FloatTileShortN = TileShape<8, ThreadTileMath<float, 128, 64, 8, 4>>;
+using DoubleTile = TileShape<8, ThreadTileMath<double, 64, 64, 4, 4>>;
+using Tf32Tile = TileShape<16, WarpMmaTf32Math<128, 128, 64, 32>>;
+using Tf32TileShortM = TileShape<16, WarpMmaTf32Math<64, 128, 32, 32>>;
+using Tf32TileShortN = TileShape<16, WarpMmaTf32Math<128, 64, 32, 32>>;
 template <typename Square, typename ShortM, typename ShortN>
 struct TileFamily {};
 using FloatTiles = TileFamily<FloatTile, FloatTileShortM, FloatTileShortN>;
