@@ -9,7 +9,8 @@
 # the GPU tests (label `gpu`) on their own, compute-sanitizer (memcheck with the
 # cache off, racecheck) on every GPU test executable, and the benchmarks.
 # Each step logs to OUTPUT_DIR/<step>.log and
-# adds a line to OUTPUT_DIR/summary.txt, which is printed at the end. A missing
+# adds a line to OUTPUT_DIR/summary.txt, which is printed at the end (more than
+# 8 files: the logs are packed into logs.tar.gz, see pack_output). A missing
 # piece (no GPU, no GPU tests yet, no compute-sanitizer, no benchmarks) is
 # reported and skipped, never fatal.
 #
@@ -46,6 +47,26 @@ step_timeout="${STRIATE_GPU_STEP_TIMEOUT:-1800}"
 deadline=$((SECONDS + ${STRIATE_GPU_CHECK_BUDGET:-540}))
 parts=",${STRIATE_GPU_CHECK_PARTS:-tests,memcheck,bench,sanitizers},"
 wants() { [[ "$parts" == *",$1,"* ]]; }
+
+# The device tool brings back at most 8 files from $OUT. When there are more,
+# keep the summary and up to six result tables (benchmarks/*.md, *.json) as
+# they are and pack everything else into logs.tar.gz — also when a step is
+# killed, hence the trap.
+# shellcheck disable=SC2317 # called by the EXIT trap
+pack_output() {
+  local all=() keep=(summary.txt) pack=() f
+  mapfile -t all < <(cd "$out" && find . -type f ! -name logs.tar.gz -printf '%P\n' | sort)
+  ((${#all[@]} > 8)) || return 0
+  while IFS= read -r f; do keep+=("$f"); done < <(cd "$out" && find . -path './benchmarks/*' -type f \
+    \( -name '*.md' -o -name '*.json' \) -printf '%P\n' | sort | head -n 6)
+  for f in "${all[@]}"; do
+    [[ " ${keep[*]} " == *" $f "* ]] || pack+=("$f")
+  done
+  echo "logs: packed into logs.tar.gz (${#pack[@]} files)" >>"$summary"
+  tar -czf "$out/logs.tar.gz" -C "$out" "${pack[@]}" && (cd "$out" && rm -f "${pack[@]}")
+  find "$out" -mindepth 1 -type d -empty -delete
+}
+trap pack_output EXIT
 
 note() { printf '%s\n' "$*" | tee -a "$summary"; }
 # step <name> <command...>: runs with a time limit, output to <name>.log.
