@@ -8,22 +8,31 @@
 #     data (benchmarks/resnet_throughput and benchmarks/resnet_torch.py):
 #     batch 64 (and 256 with --full), NCHW and channels-last, f32; Striate with
 #     its native kernels and with cuDNN/cuBLAS.
-# Writes OUT_DIR/e2e.json, OUT_DIR/e2e.md (also printed) and OUT_DIR/e2e.log
-# (every step's output). A step that fails is recorded ("failed: reason") and
-# the rest still run; the exit status is 1 if any failed. Without a GPU it
-# prints "skipped: no GPU" and exits 0.
+# Writes OUT_DIR/e2e.json, OUT_DIR/e2e.md (printed at the end) and
+# OUT_DIR/e2e.log (every step's output); the two reports are rewritten after
+# every step, so a run killed midway still leaves a report of what finished.
+# A step that fails is recorded ("failed: reason") and the rest still run.
+# LeNet-5 without Fashion-MNIST in FASHION_MNIST_ROOT is "skipped (no
+# Fashion-MNIST at PATH)", not failed. Without a GPU it prints "skipped: no
+# GPU" and exits 0.
 #
 #   bash benchmarks/e2e_gpu.sh BUILD_DIR OUT_DIR [--full] [--epochs N] [--steps N] [--warmup N] [--budget S]
 #
 # BUILD_DIR: a CUDA build configured with -DSTRIATE_BUILD_BENCHMARKS=ON (its
 # tools/striate and benchmarks/resnet_throughput are built here if missing).
-# --budget: seconds for all the steps together (default 280, 900 with --full);
-# steps that would start after it is spent are recorded as failed, not run.
+# --budget: seconds for all the steps together (default 280, 900 with --full),
+# ending no later than STRIATE_DEADLINE (epoch seconds; benchmarks/run.sh and
+# scripts/gpu-check.sh pass it on). Each step's limit is cut to what is left;
+# a step cut short, or one that no longer fits, is recorded as "incomplete".
 # Environment: PYTHON (a python3 with torch), FASHION_MNIST_ROOT (default
 # /usr/share/datasets/fashion-mnist), E2E_STEP_TIMEOUT (seconds per step,
 # default 150), STRIATE_GIT_COMMIT (when the checkout has no .git). To check
 # the script itself on a machine without a GPU: E2E_DEVICE=cpu E2E_BATCH=2
 # E2E_IMAGE_SIZE=64 (defaults cuda, 64, 224) with --epochs 1 --steps 1.
+#
+# Exit status: 0 every step ran and passed, or was skipped for want of data
+# (or there is no GPU); 1 a step failed; 3 nothing failed, but a step was cut
+# short or not run for time.
 set -uo pipefail
 
 usage() {
@@ -68,16 +77,6 @@ trap 'rm -rf "$work"' EXIT
 steps_tsv="$work/steps.tsv"
 : >"$steps_tsv"
 
-# The first python that has torch (on the GPU machine plain python3 does;
-# on Debian it is /usr/bin/python3).
-python="${PYTHON:-}"
-if [[ -z "$python" ]]; then
-  for candidate in python3 /usr/bin/python3 python; do
-    if "$candidate" -c 'import torch' >/dev/null 2>&1; then python="$candidate"; break; fi
-  done
-  python="${python:-python3}"
-fi
-
 commit="${STRIATE_GIT_COMMIT:-}"
 if [[ -z "$commit" ]]; then
   commit="$(git -c safe.directory="$repo" -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -90,7 +89,7 @@ date_utc="$(date -u '+%Y-%m-%dT%H:%M:%SZ')"
 
 gpus=0
 if command -v nvidia-smi >/dev/null 2>&1; then
-  gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
+  gpus=$(timeout --kill-after=5 30 nvidia-smi -L 2>/dev/null | grep -c '^GPU ' || true)
 fi
 if ((gpus == 0)) && [[ "$device" != cpu ]]; then
   echo "e2e_gpu: skipped: no GPU (nvidia-smi lists none)"
@@ -101,36 +100,67 @@ fi
 if [[ "$device" == cpu ]]; then
   gpu_csv="cpu ($(nproc) cores), -, -"
 else
-  gpu_csv="$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader -i 0 2>/dev/null)"
+  gpu_csv="$(timeout --kill-after=5 30 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader -i 0 2>/dev/null)"
 fi
 
-started=$SECONDS
-# record NAME STATUS SECONDS: one line of steps.tsv (the report reads it).
+# The first python that has torch (on the GPU machine plain python3 does; on
+# Debian it is /usr/bin/python3), and its versions for the report. Importing
+# torch can take long, or hang on a broken install: each try is capped.
+torch_facts='import json, torch; print(json.dumps({"torch": torch.__version__, "cuda": torch.version.cuda,
+  "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None}))'
+python="${PYTHON:-}"
+candidates=(python3 /usr/bin/python3 python)
+[[ -n "$python" ]] && candidates=("$python")
+for candidate in "${candidates[@]}"; do
+  if timeout --kill-after=5 30 "$candidate" -c "$torch_facts" >"$work/torch.json" 2>"$work/torch.err"; then
+    python="$candidate"
+    break
+  fi
+done
+python="${python:-python3}"
+
+# The steps end by $end: the budget from now, or the caller's deadline if earlier.
+grace=10 # timeout --kill-after: a step that ignores SIGTERM is killed this much later
+end=$(($(date +%s) + budget))
+if [[ "${STRIATE_DEADLINE:-}" =~ ^[0-9]+$ ]] && ((STRIATE_DEADLINE < end)); then end=$STRIATE_DEADLINE; fi
+current=""     # the step running now, and its timeout's process, for on_signal
+current_pid=""
+
+# record NAME STATUS SECONDS: one line of steps.tsv, and the reports rewritten.
 record() {
   printf '%s\t%s\t%s\n' "$1" "$(printf '%s' "$2" | tr '\t\n' '  ')" "$3" >>"$steps_tsv"
   printf '%-50s %s (%ss)\n' "$1" "$2" "$3"
+  write_report >/dev/null 2>&1
 }
 # step NAME COMMAND...: runs under the time limit that is left; stdout to
 # $work/NAME.out, stderr to $work/NAME.err, both appended to e2e.log.
 step() {
   local name="$1"
   shift
-  local left=$((budget - (SECONDS - started)))
-  if ((left < 10)); then
-    record "$name" "failed: not run (the ${budget} s budget was spent)" 0
+  local left=$((end - $(date +%s)))
+  local limit=$((left - grace < step_timeout ? left - grace : step_timeout))
+  if ((limit < 10)); then
+    record "$name" "incomplete (not run: ${left} s left of the time budget)" 0
     return 1
   fi
-  local limit=$((left < step_timeout ? left : step_timeout))
   local start=$SECONDS
-  timeout --kill-after=10 "$limit" "$@" >"$work/$name.out" 2>"$work/$name.err"
+  # In the background and waited for, so that a signal to this script runs
+  # on_signal at once (bash defers traps while a foreground command runs).
+  timeout --kill-after="$grace" "$limit" "$@" >"$work/$name.out" 2>"$work/$name.err" </dev/null &
+  current="$name"
+  current_pid=$!
+  wait "$current_pid"
   local rc=$?
+  current=""
   local took=$((SECONDS - start))
   {
     printf '==== %s (exit %d, %d s): %s\n' "$name" "$rc" "$took" "$*"
     cat "$work/$name.out" "$work/$name.err"
   } >>"$log"
   local status=ok
-  if ((rc == 124 || rc == 137)); then
+  if ((rc == 124 || rc == 137)) && ((limit < step_timeout)); then
+    status="incomplete (stopped at the time budget after ${limit} s)"
+  elif ((rc == 124 || rc == 137)); then
     status="failed: timed out after ${limit} s"
   elif ((rc != 0)); then
     local reason
@@ -142,88 +172,34 @@ step() {
 }
 # fail NAME REASON: a step that cannot start.
 fail() { record "$1" "failed: $2" 0; }
-
-# ---- the programs ---------------------------------------------------------------
-striate="$build/tools/striate"
-throughput="$build/benchmarks/resnet_throughput"
-for target in striate_cli resnet_throughput; do
-  binary="$striate"
-  [[ "$target" == resnet_throughput ]] && binary="$throughput"
-  if [[ ! -x "$binary" ]]; then
-    if [[ -f "$build/CMakeCache.txt" ]]; then
-      step "build-$target" cmake --build "$build" --target "$target"
-    else
-      fail "build-$target" "$build is not a configured CMake build"
-    fi
+# A signal (a caller's timeout) skips the EXIT trap, and would not reach the
+# step in flight: its timeout runs in a process group of its own. So stop
+# that step (timeout passes the signal on), record it and exit, so that the
+# reports say what happened.
+# shellcheck disable=SC2317 # called by the trap
+on_signal() {
+  if [[ -n "$current" ]]; then
+    kill -TERM "$current_pid" 2>/dev/null
+    record "$current" "incomplete (stopped from outside the script)" 0
   fi
-done
-
-# ---- ResNet throughput: striate-<backend>/pytorch, model, batch, format -------------
-resnet_step() {  # resnet_step FRAMEWORK BACKEND MODEL BATCH FORMAT
-  local framework="$1" backend="$2" model="$3" batch="$4" format="$5"
-  local name="resnet-$framework${backend:+-$backend}-$model-b$batch-$format"
-  local args=(--model "$model" --batch "$batch" --steps "$steps" --warmup "$warmup" --device "$device"
-    --image-size "$image_size")
-  [[ "$format" == channels_last ]] && args+=(--channels-last)
-  if [[ "$framework" == striate ]]; then
-    if [[ -x "$throughput" ]]; then
-      step "$name" "$throughput" "${args[@]}" --backend "$backend"
-    else
-      fail "$name" "$throughput was not built"
-    fi
-  else
-    step "$name" "$python" "$repo/benchmarks/resnet_torch.py" "${args[@]}"
-  fi
+  exit 143
 }
-resnet_round() {  # resnet_round BATCH FORMAT BACKENDS...
-  local batch="$1" format="$2"
-  shift 2
-  for model in resnet50 resnet18; do
-    for backend in "$@"; do resnet_step striate "$backend" "$model" "$batch" "$format"; done
-    resnet_step pytorch "" "$model" "$batch" "$format"
-  done
-}
-
-# ---- LeNet-5 on Fashion-MNIST ------------------------------------------------------
-lenet_round() {
-  if [[ ! -d "$data_root" ]]; then
-    fail lenet5-striate "Fashion-MNIST not found in $data_root (set FASHION_MNIST_ROOT)"
-    fail lenet5-pytorch "Fashion-MNIST not found in $data_root (set FASHION_MNIST_ROOT)"
-    return
-  fi
-  # As benchmarks/lenet_e2e.sh on the CPU, with --device cuda; PyTorch reads
-  # each batch's loss and accuracy on the host as striate train does.
-  if [[ -x "$striate" ]]; then
-    step lenet5-striate env OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$striate" train --model lenet5 \
-      --dataset fashion-mnist --data-root "$data_root" --epochs "$epochs" --batch-size 64 --optimizer adam \
-      --lr 1e-3 --seed 0 --workers 0 --no-progress --device "$device" --out "$work/lenet5-run"
-  else
-    fail lenet5-striate "$striate was not built (the striate command needs CLI11)"
-  fi
-  step lenet5-pytorch env OMP_NUM_THREADS=2 "$python" "$repo/benchmarks/lenet_torch.py" --data-root "$data_root" \
-    --epochs "$epochs" --threads 2 --device "$device" --per-batch-metrics
-}
-
-echo "e2e_gpu: $gpu_csv; commit $commit; budget ${budget} s; logs in $log"
-# The most telling comparisons first, so a spent budget cuts the least.
-resnet_round "$batch" contiguous native
-lenet_round
-resnet_round "$batch" channels_last native
-for model in resnet50 resnet18; do resnet_step striate cudnn "$model" "$batch" contiguous; done
-if ((full)); then
-  resnet_round 256 contiguous native cudnn
-  resnet_round 256 channels_last native
-fi
+trap on_signal TERM INT HUP
 
 # ---- the report --------------------------------------------------------------------
-if ! command -v "$python" >/dev/null 2>&1; then
-  echo "e2e_gpu: no python to write the report with; the steps:" | tee "$out/e2e.md"
-  tee -a "$out/e2e.md" <"$steps_tsv"
-  exit 1
-fi
-E2E_WORK="$work" E2E_OUT="$out" E2E_GPU="$gpu_csv" E2E_COMMIT="$commit" E2E_DATE="$date_utc" \
-  E2E_SETTINGS="epochs=$epochs steps=$steps warmup=$warmup full=$full budget=$budget image_size=$image_size" \
-  "$python" - <<'PY'
+# write_report [final]: (re)writes e2e.json and e2e.md from steps.tsv; record
+# calls it after every step. "final" also prints e2e.md. Returns the script's
+# exit status: 0 ok (or skipped for want of data), 1 a step failed, 3 a step
+# was cut short or not run for time.
+write_report() {
+  if ! command -v "$python" >/dev/null 2>&1; then
+    { echo "e2e_gpu: no python to write the report with; the steps:"; cat "$steps_tsv"; } >"$out/e2e.md"
+    [[ "${1:-}" != final ]] || cat "$out/e2e.md"
+    return 1
+  fi
+  E2E_WORK="$work" E2E_OUT="$out" E2E_GPU="$gpu_csv" E2E_COMMIT="$commit" E2E_DATE="$date_utc" \
+    E2E_SETTINGS="epochs=$epochs steps=$steps warmup=$warmup full=$full budget=$budget image_size=$image_size" \
+    E2E_FINAL="${1:-}" "$python" - <<'PY'
 import csv, json, os
 
 work, out = os.environ["E2E_WORK"], os.environ["E2E_OUT"]
@@ -278,12 +254,12 @@ def lenet(name):
 
 
 def torch_facts():
+    """What the script's probe found (importing torch here after every step would be slow)."""
     try:
-        import torch
-        return {"torch": torch.__version__, "cuda": torch.version.cuda,
-                "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None}
-    except Exception as e:  # no torch: the PyTorch steps have failed and say why
-        return {"torch": f"not usable: {e}"}
+        return json.loads(text("torch", "json"))
+    except ValueError:  # no torch: the PyTorch steps have failed and say why
+        err = [line for line in text("torch", "err").splitlines() if line.strip()]
+        return {"torch": "not usable: " + (err[-1] if err else "no python with torch found")}
 
 
 gpu = [p.strip() for p in os.environ["E2E_GPU"].split(",")] + ["?", "?", "?"]
@@ -306,12 +282,30 @@ for s in steps:
         "striate": st, "striate_status": s["status"], "pytorch": pt,
         "pytorch_status": status_of.get(torch_name, {"status": "not run"})["status"],
         "ratio": st["images_per_s"] / pt["images_per_s"] if st and pt else None})
-failed = [s for s in steps if s["status"] != "ok"]
+failed = [s for s in steps if s["status"].startswith("failed")]
+incomplete = [s for s in steps if s["status"].startswith("incomplete")]
+skipped = [s for s in steps if s["status"].startswith("skipped")]
 report["steps"] = steps
-report["status"] = "ok" if not failed else f"failed: {len(failed)} of {len(steps)} steps"
-with open(os.path.join(out, "e2e.json"), "w") as f:
-    json.dump(report, f, indent=1)
-    f.write("\n")
+if failed:
+    report["status"] = f"failed: {len(failed)} of {len(steps)} steps"
+elif incomplete:
+    report["status"] = f"incomplete: {len(incomplete)} of {len(steps)} steps cut short or not run for time"
+else:
+    report["status"] = "ok"
+if skipped:  # e.g. "skipped (no Fashion-MNIST at ...)": the reason, once
+    reasons = sorted({s["status"] for s in skipped})
+    report["status"] += f"; {', '.join(s['name'] for s in skipped)} {'; '.join(reasons)}"
+
+
+def write(name, content):
+    """Whole or not at all: a run killed while writing keeps the previous report."""
+    path = os.path.join(out, name)
+    with open(path + ".tmp", "w") as f:
+        f.write(content)
+    os.replace(path + ".tmp", path)
+
+
+write("e2e.json", json.dumps(report, indent=1) + "\n")
 
 
 def mib(b):
@@ -324,7 +318,11 @@ def num(v, fmt):
 
 def why(status):
     """A table cell for a missing result: the reason is in the Steps table."""
-    return "" if status == "ok" else ("not run" if "not run" in status else "failed")
+    if status == "ok":
+        return ""
+    if "not run" in status:
+        return "not run"
+    return status.split(" ")[0].rstrip(":")  # failed, incomplete or skipped
 
 
 def percent(row):
@@ -354,7 +352,7 @@ for i in range(max(len(ls), len(lp))):
               f"| {num(ratio, '.2f')} | {percent(a)} | {percent(b)} |")
 if not ls or not lp:
     lenet_status = [why(status_of.get(n, {"status": "not run"})["status"]) for n in ("lenet5-striate", "lenet5-pytorch")]
-    md.append(f"| failed | {lenet_status[0]} | {lenet_status[1]} | | | |")
+    md.append(f"| - | {lenet_status[0]} | {lenet_status[1]} | | | |")
 md += ["", "ratio = Striate's epoch time / PyTorch's (below 1: Striate is faster).", "",
        f"## ResNet training throughput (synthetic 3x{size}x{size}, 1000 classes, SGD momentum 0.9)", "",
        "| model | batch | format | Striate kernels | Striate img/s | PyTorch img/s | ratio | "
@@ -370,13 +368,92 @@ for r in sorted(report["resnet"], key=lambda r: (r["model"], r["batch"], r["memo
         f"| {mib(st and st['peak_allocated_bytes'])} / {mib(st and st['peak_reserved_bytes'])} "
         f"| {mib(pt and pt['peak_allocated_bytes'])} / {mib(pt and pt['peak_reserved_bytes'])} "
         f"| {allocs(st)} / {allocs(pt)} |")
-md += ["", "ratio = Striate's images/s / PyTorch's (above 1: Striate is faster). Striate's channels_last is the "
-       "input's layout only (nn::Module cannot convert its weights yet); PyTorch converts model and input. "
-       "Device allocations per step are counted over the timed steps (target: 0).", "",
+md += ["", "ratio = Striate's images/s / PyTorch's (above 1: Striate is faster). channels_last: both convert "
+       "the model and the input (Striate's model->to(MemoryFormat::ChannelsLast), PyTorch's "
+       "model.to(memory_format=torch.channels_last)), so conv weights are OHWI and the activations NHWC "
+       "throughout. Device allocations per step are counted over the timed steps (target: 0).", "",
        "## Steps", "", "| step | status | seconds |", "|---|---|---|"]
 md += [f"| {s['name']} | {s['status']} | {s['seconds']} |" for s in steps]
-with open(os.path.join(out, "e2e.md"), "w") as f:
-    f.write("\n".join(md) + "\n")
-print("\n".join(md))
-raise SystemExit(1 if failed else 0)
+write("e2e.md", "\n".join(md) + "\n")
+if os.environ.get("E2E_FINAL"):
+    print("\n".join(md))
+raise SystemExit(1 if failed else 3 if incomplete else 0)
 PY
+}
+
+# ---- the programs ---------------------------------------------------------------
+striate="$build/tools/striate"
+throughput="$build/benchmarks/resnet_throughput"
+for target in striate_cli resnet_throughput; do
+  binary="$striate"
+  [[ "$target" == resnet_throughput ]] && binary="$throughput"
+  if [[ ! -x "$binary" ]]; then
+    if [[ -f "$build/CMakeCache.txt" ]]; then
+      step "build-$target" cmake --build "$build" --target "$target"
+    else
+      fail "build-$target" "$build is not a configured CMake build"
+    fi
+  fi
+done
+
+# ---- ResNet throughput: striate-<backend>/pytorch, model, batch, format -------------
+resnet_step() {  # resnet_step FRAMEWORK BACKEND MODEL BATCH FORMAT
+  local framework="$1" backend="$2" model="$3" batch="$4" format="$5"
+  local name="resnet-$framework${backend:+-$backend}-$model-b$batch-$format"
+  local args=(--model "$model" --batch "$batch" --steps "$steps" --warmup "$warmup" --device "$device"
+    --image-size "$image_size")
+  [[ "$format" == channels_last ]] && args+=(--channels-last)
+  if [[ "$framework" == striate ]]; then
+    if [[ -x "$throughput" ]]; then
+      step "$name" "$throughput" "${args[@]}" --backend "$backend"
+    else
+      fail "$name" "$throughput was not built"
+    fi
+  else
+    step "$name" "$python" "$repo/benchmarks/resnet_torch.py" "${args[@]}"
+  fi
+}
+resnet_round() {  # resnet_round BATCH FORMAT BACKENDS...
+  local batch="$1" format="$2"
+  shift 2
+  for model in resnet50 resnet18; do
+    for backend in "$@"; do resnet_step striate "$backend" "$model" "$batch" "$format"; done
+    resnet_step pytorch "" "$model" "$batch" "$format"
+  done
+}
+
+# ---- LeNet-5 on Fashion-MNIST ------------------------------------------------------
+lenet_round() {
+  # Both programs read the IDX files (optionally .gz) straight from the folder.
+  if ! compgen -G "$data_root/train-images-idx3-ubyte*" >/dev/null; then
+    # A machine without the data set (the lent GPU has no network) is no failure of the code.
+    record lenet5-striate "skipped (no Fashion-MNIST at $data_root)" 0
+    record lenet5-pytorch "skipped (no Fashion-MNIST at $data_root)" 0
+    return
+  fi
+  # As benchmarks/lenet_e2e.sh on the CPU, with --device cuda; PyTorch reads
+  # each batch's loss and accuracy on the host as striate train does.
+  if [[ -x "$striate" ]]; then
+    step lenet5-striate env OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$striate" train --model lenet5 \
+      --dataset fashion-mnist --data-root "$data_root" --epochs "$epochs" --batch-size 64 --optimizer adam \
+      --lr 1e-3 --seed 0 --workers 0 --no-progress --device "$device" --out "$work/lenet5-run"
+  else
+    fail lenet5-striate "$striate was not built (the striate command needs CLI11)"
+  fi
+  step lenet5-pytorch env OMP_NUM_THREADS=2 "$python" "$repo/benchmarks/lenet_torch.py" --data-root "$data_root" \
+    --epochs "$epochs" --threads 2 --device "$device" --per-batch-metrics
+}
+
+echo "e2e_gpu: $gpu_csv; commit $commit; budget ${budget} s; logs in $log"
+# The most telling comparisons first, so a spent budget cuts the least.
+resnet_round "$batch" contiguous native
+lenet_round
+resnet_round "$batch" channels_last native
+for model in resnet50 resnet18; do resnet_step striate cudnn "$model" "$batch" contiguous; done
+if ((full)); then
+  resnet_round 256 contiguous native cudnn
+  resnet_round 256 channels_last native
+fi
+
+write_report final
+exit $?

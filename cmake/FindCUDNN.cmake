@@ -14,7 +14,7 @@
 include(FindPackageHandleStandardArgs)
 include(${CMAKE_CURRENT_LIST_DIR}/StriatePythonSitePackages.cmake)
 
-set(_cudnn_lib_names cudnn libcudnn.so.9 libcudnn.so.8)
+set(_cudnn_lib_names cudnn libcudnn.so.9)
 set(_cudnn_lib_suffixes lib64 lib lib/x64 lib/x86_64-linux-gnu targets/x86_64-linux/lib targets/sbsa-linux/lib)
 
 if(NOT CUDNN_INCLUDE_DIR OR NOT CUDNN_LIBRARY)

@@ -58,9 +58,18 @@ if(STRIATE_WITH_CUDA)
     set(STRIATE_WITH_CUBLAS ${CUBLAS_FOUND})
   endif()
   if(STRIATE_CUDNN)
-    find_package(CUDNN QUIET)
+    find_package(CUDNN 9 QUIET)  # the convolution code uses cuDNN 9's status codes
     set(STRIATE_WITH_CUDNN ${CUDNN_FOUND})
   endif()
+endif()
+
+# ---- CLI11: the `striate` command (tools/) and its tests (tests/tools/) -----
+# Found once here, since tests/ is added before tools/; without it (a GPU
+# machine with no -dev packages) both are left out, not failed.
+set(STRIATE_WITH_CLI11 OFF)
+if(STRIATE_BUILD_TOOLS)
+  find_package(CLI11 CONFIG QUIET)
+  set(STRIATE_WITH_CLI11 ${CLI11_FOUND})
 endif()
 
 # ---- BLAS for CPU GEMM (OpenBLAS preferred; a blocked C++ GEMM otherwise) ----

@@ -99,9 +99,11 @@ std::vector<ConvResult> run_conv_suite(const std::string& suite, const BenchCont
       for (ConvResult& r : rows) {
         r.native = time_pass(kNative, r.pass, p, buffers, ctx.policy, copies);
 #ifdef STRIATE_WITH_CUDNN
+        const int64_t native_runs = kernels::cudnn::conv2d_native_runs();
         r.library = time_pass(kCudnn, r.pass, p, buffers, ctx.policy, copies);
+        if (kernels::cudnn::conv2d_native_runs() != native_runs) r.library = {{}, kLibraryFellBack};
 #else
-        r.library.error = "cuDNN is not in this build";
+        r.library.error = std::string("cuDNN ") + kNotInBuild;
 #endif
         const auto ratio = speed_ratio(r.native, r.library);
         std::fprintf(stderr, "[%s] %-44s %s %-4s %-11s native %-12s cuDNN %-12s ratio %s\n", suite.c_str(),

@@ -37,7 +37,7 @@ std::vector<GemmResult> run_gemm_suite(const BenchContext& ctx) {
 #ifdef STRIATE_WITH_CUBLAS
       r.library = time_gemm(&kernels::cudnn::gemm, c, a, b, out, ctx.policy);
 #else
-      r.library.error = "cuBLAS is not in this build";
+      r.library.error = std::string("cuBLAS ") + kNotInBuild;
 #endif
     } catch (const std::exception& e) {
       r.native.error = r.library.error = std::string("setting up: ") + e.what();

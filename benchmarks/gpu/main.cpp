@@ -118,8 +118,7 @@ void run_suite(const std::string& suite, const BenchContext& ctx, const Options&
 
 int run(const Options& o) {
   if (!cuda::is_available()) {
-    std::fprintf(stderr, "striate_kernel_bench: %s: nothing to measure\n",
-                 cuda::is_compiled() ? "no CUDA GPU on this machine" : "this build has no CUDA backend");
+    std::fprintf(stderr, "striate_kernel_bench: %s: nothing to measure\n", cuda::unavailable_reason().c_str());
     return 2;
   }
   const std::filesystem::path out(o.out_dir);

@@ -31,7 +31,10 @@ std::string error_cell(const std::string& error) {
   return markdown_cell("error: " + e);
 }
 
-std::string time_cell(const Measurement& m) { return m.ok() ? ms(m.time.median) : error_cell(m.error); }
+std::string time_cell(const Measurement& m) {
+  if (m.ok()) return ms(m.time.median);
+  return is_not_a_failure(m.error) ? markdown_cell("n/a: " + m.error) : error_cell(m.error);
+}
 
 void header(std::ostringstream& os, const Report& r) {
   const DeviceFacts& d = r.device;

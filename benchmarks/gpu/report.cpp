@@ -9,12 +9,13 @@
 namespace striate::bench {
 namespace {
 
-// The library side of a build without cuDNN/cuBLAS says this: not a failure.
-bool is_missing_library(const std::string& error) { return error.find("not in this build") != std::string::npos; }
-
-int64_t failures_in(const Measurement& m) { return !m.error.empty() && !is_missing_library(m.error) ? 1 : 0; }
+int64_t failures_in(const Measurement& m) { return !m.error.empty() && !is_not_a_failure(m.error) ? 1 : 0; }
 
 }  // namespace
+
+bool is_not_a_failure(const std::string& error) {
+  return error.find(kNotInBuild) != std::string::npos || error == kLibraryFellBack;
+}
 
 std::optional<double> speed_ratio(const Measurement& native, const Measurement& library) {
   if (!native.ok() || !library.ok() || !(native.time.median > 0)) return std::nullopt;

@@ -41,6 +41,14 @@ struct DeviceFacts {
   std::string copy_error;
 };
 
+// Why a library column has no timing, in the cases that are not failures:
+// the build lacks the library ("cuDNN is not in this build"), or the library
+// took no algorithm for the case and its call ran the native kernel (timing
+// that under cuDNN's name would compare the native kernel with itself).
+inline constexpr const char* kNotInBuild = "is not in this build";
+inline constexpr const char* kLibraryFellBack = "no cuDNN algorithm for this case: the native kernel ran";
+bool is_not_a_failure(const std::string& error);
+
 // One timing: a summary of milliseconds, or why there is none ("error: ...").
 struct Measurement {
   Summary time;
@@ -150,7 +158,7 @@ std::vector<RatioSummary> conv_ratio_summaries(const std::vector<ConvResult>& re
 // {"error": "..."}) into o; text that is not such JSON becomes o.torch_note.
 void apply_torch_overhead(OverheadResult& o, const std::string& json_text);
 
-// Cases whose timing failed (an "error: ..." other than a library missing from the build).
+// Cases whose timing failed (an error other than those is_not_a_failure names).
 int64_t failure_count(const Report& report);
 
 }  // namespace striate::bench

@@ -116,6 +116,9 @@ void conv2d_forward(const ConvParams& p, const void* input, const void* weight, 
 void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input);
 void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
                         void* grad_bias);
+// How many calls above, on this thread, ran the native kernel because cuDNN
+// does not take the case: the benchmarks tell a cuDNN timing from a fallback by it.
+int64_t conv2d_native_runs();
 }  // namespace cudnn
 
 }  // namespace striate::kernels

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "striate/core/backend.h"
+#include "striate/core/cuda.h"
 #include "striate/core/device.h"
 #include "striate/core/error.h"
 
@@ -34,6 +35,22 @@ template <typename F>
 float time_on_current_stream(F&& fn);
 float elapsed_ms_of(void (*enqueue)(void*), void* context);
 }  // namespace registry
+
+// A kernel with its device made current for as long as this lives: a
+// cuda:1 tensor's kernel runs on cuda:1 (its stream, its cuDNN handle)
+// whichever device the caller has current. `table.get(device)(params)`
+// holds the guard for the call.
+template <typename Fn>
+class DeviceKernel {
+ public:
+  DeviceKernel(Fn fn, const Device& device) : fn_(fn), guard_(device) {}
+  // Called like the function itself (braced params included).
+  operator Fn() const { return fn_; }  // NOLINT(google-explicit-constructor)
+
+ private:
+  Fn fn_;
+  striate::cuda::DeviceGuard guard_;
+};
 
 template <typename Fn>
 struct Kernel {
@@ -53,17 +70,9 @@ struct Kernel {
     return f;
   }
 
-  // The implementation for `device` under the family's backend setting;
-  // Auto is Native here (only run() measures).
-  Fn get(const Device& device) const {
-    if (!device.is_cuda() || !family) return native(device);
-    if (kernel_backend(*family) == KernelBackend::Library) {
-      if (library != nullptr) return library;
-      registry::log_once(std::string("striate: ") + name + ": this build has no " +
-                       backend_name(*family, KernelBackend::Library) + "; running the native CUDA kernel");
-    }
-    return impl[1] == nullptr && library != nullptr ? library : native(device);
-  }
+  // The implementation for `device` under the family's backend setting
+  // (Auto is Native here: only run() measures), with the device current.
+  DeviceKernel<Fn> get(const Device& device) const { return {select(device), device}; }
 
   // Runs the chosen implementation on args. Under Auto, the first call for a
   // `key` (the problem's shape) runs both, timed, and remembers the faster;
@@ -73,6 +82,7 @@ struct Kernel {
     if (!device.is_cuda() || !family || library == nullptr || impl[1] == nullptr ||
         kernel_backend(*family) != KernelBackend::Auto)
       return get(device)(args...);
+    const striate::cuda::DeviceGuard guard(device);
     int choice = registry::auto_choice(name, key);
     if (choice < 0) {
       const float native_ms = registry::time_on_current_stream([&] { impl[1](args...); });
@@ -81,6 +91,18 @@ struct Kernel {
       registry::remember_auto_choice(name, key, choice == 1, native_ms, library_ms);
     }
     (choice == 1 ? library : impl[1])(args...);
+  }
+
+  // The same choice as get(), without making the device current: choosing
+  // needs no GPU (the tests check it on machines without one).
+  Fn select(const Device& device) const {
+    if (!device.is_cuda() || !family) return native(device);
+    if (kernel_backend(*family) == KernelBackend::Library) {
+      if (library != nullptr) return library;
+      registry::log_once(std::string("striate: ") + name + ": this build has no " +
+                       backend_name(*family, KernelBackend::Library) + "; running the native CUDA kernel");
+    }
+    return impl[1] == nullptr && library != nullptr ? library : native(device);
   }
 };
 

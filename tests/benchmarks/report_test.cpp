@@ -129,11 +129,13 @@ TEST(BenchReport, Tf32PeakPerArchitectureAndPerCase) {
   EXPECT_DOUBLE_EQ(conv_peak_flops(d, in_maths({f32}, false, true)[0].params), 500e12);
 }
 
-TEST(BenchReport, FailuresLeaveOutLibrariesMissingFromTheBuild) {
+TEST(BenchReport, FailuresLeaveOutLibrariesMissingFromTheBuildAndFallbacks) {
   Report r;
   const ConvCase c{"lenet5", "c", conv_params(1, 1, 4, 1, 1, 1, 0)};
   r.conv.push_back({c, ConvPass::Forward, timed(1), failed("cuDNN is not in this build")});
+  r.conv.push_back({c, ConvPass::GradWeight, timed(1), failed(kLibraryFellBack)});
   EXPECT_EQ(failure_count(r), 0);
+  EXPECT_FALSE(is_not_a_failure("cuDNN error CUDNN_STATUS_EXECUTION_FAILED"));
   r.conv.push_back({c, ConvPass::GradInput, failed("CUDA error: an illegal memory access"), timed(1)});
   r.memory.push_back({memory_suite().front(), failed("out of memory")});
   EXPECT_EQ(failure_count(r), 2);

@@ -170,6 +170,14 @@ TEST(BenchMarkdown, HeaderAndTablesStateTheirConventions) {
   EXPECT_NE(md.find("error: kernel \\| launch failed at line 3"), std::string::npos) << md;
 }
 
+TEST(BenchMarkdown, ALibraryFallbackIsMarkedNotTimedAndNotAFailure) {
+  Report r = sample_report();
+  r.conv[1].library = failed(kLibraryFellBack);
+  const std::string md = report_to_markdown(r);
+  EXPECT_NE(md.find("| n/a: no cuDNN algorithm for this case: the native kernel ran | - |"), std::string::npos) << md;
+  EXPECT_NE(md.find("**2 timing(s) failed**"), std::string::npos) << md;  // the sample's own two, no more
+}
+
 TEST(BenchMarkdown, SteadyStateAllocationsAreFlagged) {
   Report r = sample_report();
   r.allocator->steady_step_device_allocs[3] = 2;

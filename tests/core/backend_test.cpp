@@ -25,7 +25,11 @@ const kernels::Kernel<Fn> no_library_here{"fake gemm", {&cpu_kernel, &native_ker
 
 std::string called_by(const kernels::Kernel<Fn>& k, const Device& device) {
   last_called.clear();
-  k.run(device, {1, 2, 3}, 0);
+  // Running on a CUDA device makes it current, which needs a GPU; the choice does not.
+  if (device.is_cuda())
+    k.select(device)(0);
+  else
+    k.run(device, {1, 2, 3}, 0);
   return last_called;
 }
 
@@ -98,7 +102,7 @@ TEST(KernelBackend, LibraryWithoutALibraryEntryRunsTheNativeKernel) {
 
 TEST(KernelBackend, AMissingKernelIsAClearError) {
   const kernels::Kernel<Fn> cpu_only{"fake pooling", {&cpu_kernel, nullptr}};
-  EXPECT_THROW(cpu_only.get(Device::cuda(0)), NotImplementedError);
+  EXPECT_THROW(cpu_only.get(Device::cuda(0)), NotImplementedError);  // before any device is touched
 }
 
 TEST(KernelBackend, TheLibraryIsCompiledWhereTheBuildSaysSo) {

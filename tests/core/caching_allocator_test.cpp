@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <vector>
 
 #include "core/memory/caching_allocator.h"
 #include "striate/core/error.h"
@@ -28,6 +29,7 @@ struct FakeState {
   int64_t allocs = 0;
   int64_t frees = 0;
   int synchronizes = 0;
+  int events_before_failure = -1;  // record_event throws once this many more have been made (-1: never)
 
   void complete_events() {
     for (auto& [id, done] : events) done = true;
@@ -54,6 +56,8 @@ class FakeDevice final : public RawMemory {
     s_->frees += 1;
   }
   EventId record_event(StreamId) override {
+    if (s_->events_before_failure == 0) throw DeviceError("fake: cudaEventRecord failed");
+    if (s_->events_before_failure > 0) s_->events_before_failure -= 1;
     const EventId id = s_->next_event++;
     s_->events[id] = false;
     return id;
@@ -227,6 +231,31 @@ TEST(CachingAllocator, RecordStreamHoldsABlockUntilTheOtherStreamPasses) {
   EXPECT_EQ(f.cache->stats().active_bytes, 0);
 }
 
+// A broken context: the second of two marks fails. The block must not come
+// back once the first mark passes, since the second stream was never waited for.
+TEST(CachingAllocator, ABlockWhoseStreamsCannotBeMarkedIsNeverReused) {
+  Fixture f;
+  void* p = f.cache->allocate(1000, 1);
+  f.cache->record_stream(p, 2);
+  f.cache->record_stream(p, 3);
+  f.device->events_before_failure = 1;
+  EXPECT_THROW(f.cache->free(p), DeviceError);
+  f.device->events_before_failure = -1;
+  f.device->complete_events();
+  std::vector<void*> later;
+  for (int i = 0; i < 8; ++i) later.push_back(f.cache->allocate(1000, 1));
+  for (void* q : later) EXPECT_NE(q, p) << "a block reused while a stream may still use it";
+  EXPECT_EQ(f.cache->stats().allocated_bytes, 8 * 1024);
+  for (void* q : later) f.cache->free(q);
+}
+
+TEST(CachingAllocator, RecordStreamOfNoBlockIsANoOp) {
+  Fixture f;
+  EXPECT_EQ(f.cache->allocate(0, 1), nullptr);
+  f.cache->record_stream(nullptr, 2);  // an empty tensor's storage
+  EXPECT_TRUE(f.device->events.empty());
+}
+
 TEST(CachingAllocator, EmptyCacheWaitsForPendingBlocks) {
   Fixture f;
   void* p = f.cache->allocate(1000, 1);
@@ -335,6 +364,9 @@ TEST(CachingAllocator, ParsesItsConfiguration) {
   EXPECT_TRUE(c.caching);
   EXPECT_FALSE(AllocatorConfig::parse("caching:0").caching);
   EXPECT_EQ(AllocatorConfig::parse("").max_split_size, SIZE_MAX);
+  // Beyond what a size_t holds in bytes: no limit, not a wrapped-around small one.
+  EXPECT_EQ(AllocatorConfig::parse("max_split_size_mb:9223372036854775807").max_split_size, SIZE_MAX);
+  EXPECT_EQ(AllocatorConfig::parse("max_split_size_mb:17592186044415").max_split_size, size_t{17592186044415} << 20);
   EXPECT_FALSE(AllocatorConfig::parse("").poison);
   EXPECT_TRUE(AllocatorConfig::parse("caching:0,poison:1").poison);
   auto message = [](const char* spec) {

@@ -198,7 +198,15 @@ TEST(Device, ParsesLikeTorchDevice) {
 TEST(Device, CudaWithoutAGpuIsAClearError) {
   if (cuda::is_available()) GTEST_SKIP() << "a GPU is present; tests/cuda covers device tensors";
   EXPECT_EQ(cuda::device_count(), 0);
-  const std::string why = cuda::is_compiled() ? "no CUDA GPU is available" : "has no CUDA backend";
+  const std::string reason = cuda::unavailable_reason();
+  if (cuda::is_compiled()) {
+    // The driver's own error is kept, so that a broken driver is told from a missing GPU.
+    EXPECT_EQ(reason.rfind("no CUDA GPU on this machine", 0), 0u) << reason;
+    EXPECT_NE(reason.find("cudaGetDeviceCount: cudaError"), std::string::npos) << reason;
+  } else {
+    EXPECT_EQ(reason, "this build has no CUDA backend");
+  }
+  const std::string why = cuda::is_compiled() ? "no CUDA GPU on this machine" : "has no CUDA backend";
   auto message = [](const std::function<void()>& f) {
     try {
       f();

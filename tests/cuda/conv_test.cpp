@@ -10,6 +10,7 @@
 // which the CPU computes too (the same convolution over |x|, |w|, |grad|).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -329,6 +330,26 @@ TEST(CudaConv, EveryBackendMatchesTheCpuThroughAutograd) {
         }
   }
 }
+
+#ifdef STRIATE_WITH_CUDNN
+// cuDNN pads symmetrically, so an even "same" kernel is left to the native
+// kernel, and counted (the benchmarks mark such cells by it); a plain case
+// runs cuDNN's own algorithms in all three passes.
+TEST(CudaConv, CudnnCountsWhatItLeavesToTheNativeKernel) {
+  STRIATE_REQUIRE_REAL_GPU();
+  KernelBackendGuard guard(OpFamily::Conv, KernelBackend::Library);
+  const auto native_runs_of = [](const char* name) {
+    const auto c =
+        std::find_if(cases().begin(), cases().end(), [&](const Case& k) { return std::string(k.name) == name; });
+    const Problem pr(*c, kFloat);
+    const int64_t before = kernels::cudnn::conv2d_native_runs();
+    pr.expect_matches(forward_backward(*c, pr.x.to(kGpu), pr.w.to(kGpu), pr.b.to(kGpu), pr.gy.to(kGpu)), name);
+    return kernels::cudnn::conv2d_native_runs() - before;
+  };
+  EXPECT_EQ(native_runs_of("plain 3x3"), 0);
+  EXPECT_EQ(native_runs_of("same, even kernel"), 3);  // forward, grad input, grad weight
+}
+#endif
 
 TEST(CudaConv, HalfPrecisionAndChannelsLastMatchTheCpu) {
   STRIATE_REQUIRE_GPU();

@@ -109,8 +109,20 @@ TEST(CudaCopy, NonBlockingCopiesAreOrderedOnTheStream) {
   Tensor host = sample(kFloat, {1 << 20});
   Tensor gpu = host.to(kGpu, /*non_blocking=*/true);
   Tensor back = gpu.to(Device::cpu(), /*non_blocking=*/true);
+  EXPECT_TRUE(back.is_pinned()) << "a non-blocking copy to the CPU lands in pinned memory, as in PyTorch";
+  EXPECT_FALSE(gpu.to(Device::cpu()).is_pinned());
   cuda::current_stream().synchronize();
   expect_identical(back, host);
+}
+
+TEST(CudaCopy, EmptyTensorsCopyAndRecordStreamsAsNoOps) {
+  STRIATE_REQUIRE_REAL_GPU();
+  Tensor pinned = empty({0, 3}).pin_memory();
+  Tensor gpu = pinned.to(kGpu, /*non_blocking=*/true);
+  EXPECT_EQ(gpu.sizes(), (Shape{0, 3}));
+  EXPECT_EQ(gpu.to(Device::cpu(), /*non_blocking=*/true).numel(), 0);
+  cuda::record_stream(gpu, cuda::Stream::create());
+  cuda::current_stream().synchronize();
 }
 
 TEST(CudaCopy, PinnedTensorsCopyAsynchronously) {

@@ -28,9 +28,7 @@ inline Device test_gpu() {
 
 #define STRIATE_SKIP_WITHOUT_GPU()                                                               \
   do {                                                                                           \
-    if (!::striate::cuda::is_available())                                                        \
-      GTEST_SKIP() << (::striate::cuda::is_compiled() ? "no CUDA GPU on this machine"            \
-                                                      : "this build has no CUDA backend");       \
+    if (!::striate::cuda::is_available()) GTEST_SKIP() << ::striate::cuda::unavailable_reason(); \
   } while (0)
 
 #ifdef STRIATE_GPU_TESTS_ON_CPU

@@ -40,6 +40,9 @@ namespace cuda {
 // True when Striate was built with CUDA and the driver reports at least one GPU.
 bool is_available();
 int device_count();
+// Why is_available() is false, with the driver's error when it gave one
+// (cudaErrorInsufficientDriver, cudaErrorNoDevice, ...); empty when it is true.
+std::string unavailable_reason();
 // True when the library was compiled with its CUDA sources.
 bool is_compiled();
 }  // namespace cuda

@@ -8,6 +8,8 @@
 
 #ifdef STRIATE_WITH_CUDA
 
+#include <cstdio>
+#include <exception>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -56,7 +58,9 @@ class CudaDeviceMemory final : public RawMemory, EventCalls {
   }
   void deallocate(void* ptr) override {
     cuda::DeviceGuard guard(Device::cuda(device_));
-    STRIATE_CUDA_CHECK(cudaFree(ptr));
+    const cudaError_t err = cudaFree(ptr);
+    if (err == cudaErrorCudartUnloading) return;  // at exit: the driver frees it with the context
+    STRIATE_CUDA_CHECK(err);
   }
   EventId record_event(StreamId stream) override {
     cuda::DeviceGuard guard(Device::cuda(device_));
@@ -71,6 +75,17 @@ class CudaDeviceMemory final : public RawMemory, EventCalls {
   int device_;
 };
 
+// The pinned cache serves every GPU, so its stream ids must tell devices
+// apart. A created stream's handle does; the default stream's (nullptr) is
+// every device's, so its id there carries the device instead, in a range no
+// real handle reaches.
+constexpr StreamId kDefaultStreamOfDevice0 = ~StreamId{0} - 1;
+constexpr int kMaxDevices = 1024;
+
+StreamId pinned_stream_id(const cuda::Stream& stream) {
+  return stream.id() != 0 ? stream.id() : kDefaultStreamOfDevice0 - static_cast<StreamId>(stream.device_index());
+}
+
 class PinnedHostMemory final : public RawMemory, EventCalls {
  public:
   void* allocate(size_t nbytes) override {
@@ -78,12 +93,20 @@ class PinnedHostMemory final : public RawMemory, EventCalls {
     const cudaError_t err = cudaHostAlloc(&ptr, nbytes, cudaHostAllocDefault);
     return pointer_or_null(err, ptr, "cudaHostAlloc");
   }
-  void deallocate(void* ptr) override { STRIATE_CUDA_CHECK(cudaFreeHost(ptr)); }
+  void deallocate(void* ptr) override {
+    const cudaError_t err = cudaFreeHost(ptr);
+    if (err == cudaErrorCudartUnloading) return;  // at exit, as above
+    STRIATE_CUDA_CHECK(err);
+  }
   EventId record_event(StreamId stream) override {
     // An event must be made on its stream's device.
     int device = 0;
-    if (stream != 0) STRIATE_CUDA_CHECK(cudaStreamGetDevice(reinterpret_cast<cudaStream_t>(stream), &device));
-    else device = cuda::current_device();
+    if (stream <= kDefaultStreamOfDevice0 && stream > kDefaultStreamOfDevice0 - kMaxDevices) {
+      device = static_cast<int>(kDefaultStreamOfDevice0 - stream);
+      stream = 0;  // that device's default stream
+    } else {
+      STRIATE_CUDA_CHECK(cudaStreamGetDevice(reinterpret_cast<cudaStream_t>(stream), &device));
+    }
     cuda::DeviceGuard guard(Device::cuda(device));
     return record_on(stream);
   }
@@ -94,6 +117,20 @@ class PinnedHostMemory final : public RawMemory, EventCalls {
   }
   std::string name() const override { return "pinned host"; }
 };
+
+// Storage's deleter runs in a destructor, which must not throw. A block
+// that cannot be freed (a broken context after a kernel fault) is said on
+// stderr and stays out of the cache (CachingAllocator::free). Once the CUDA
+// runtime is unloading at exit, every call fails and the driver reclaims
+// everything anyway: nothing is said then.
+void free_from_destructor(CachingAllocator& cache, void* ptr) noexcept {
+  try {
+    cache.free(ptr);
+  } catch (const std::exception& e) {
+    if (cudaFree(nullptr) == cudaErrorCudartUnloading) return;  // a no-op call, to ask the runtime's state
+    std::fprintf(stderr, "striate: could not free %p: %s\n", ptr, e.what());
+  }
+}
 
 // Hands CachingAllocator blocks to Storage, on the current stream.
 class CachedAllocator final : public Allocator {
@@ -113,7 +150,7 @@ class CachedAllocator final : public Allocator {
       STRIATE_CUDA_CHECK(cudaMemsetAsync(ptr, 0xFF, nbytes, static_cast<cudaStream_t>(
                                                                 cuda::current_stream(device_).native_handle())));
     CachingAllocator* owner = &cache;
-    return {ptr, [owner](void* p) { owner->free(p); }};
+    return {ptr, [owner](void* p) noexcept { free_from_destructor(*owner, p); }};
   }
   CachingAllocator cache;
 
@@ -147,7 +184,7 @@ CachedAllocator& host_cache() {
 Allocator& cuda_allocator(int device) { return device_cache(device); }
 Allocator& pinned_host_allocator() { return host_cache(); }
 void record_pinned_use(const void* block, int device) {
-  host_cache().cache.record_stream(const_cast<void*>(block), cuda::current_stream(device).id());
+  host_cache().cache.record_stream(const_cast<void*>(block), pinned_stream_id(cuda::current_stream(device)));
 }
 
 }  // namespace memory

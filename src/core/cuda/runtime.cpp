@@ -33,9 +33,10 @@ bool query_done(cudaError_t err, const char* call) {
 
 int check_device(int index, const char* what) {
   const int count = device_count();
-  STRIATE_CHECK(count > 0, DeviceError, what,
-                ": no CUDA GPU is available (the driver reports none); use a CPU tensor or a machine with a GPU");
-  if (index < 0) index = current_device();
+  STRIATE_CHECK(count > 0, DeviceError, what, ": ", unavailable_reason(),
+                "; use a CPU tensor or a machine with a GPU");
+  STRIATE_CHECK(index >= -1, DeviceError, what, ": invalid CUDA device index ", index, " (-1 means the current one)");
+  if (index == -1) index = current_device();
   STRIATE_CHECK(index < count, DeviceError, what, ": cuda:", index, " does not exist; this machine has ", count,
                 count == 1 ? " GPU" : " GPUs");
   return index;

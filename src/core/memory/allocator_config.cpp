@@ -52,7 +52,9 @@ AllocatorConfig AllocatorConfig::parse(std::string_view spec) {
       constexpr int64_t kMinMb = static_cast<int64_t>(kLargeSegment >> 20) + 1;
       STRIATE_CHECK(mb >= kMinMb, ValueError, "STRIATE_CUDA_ALLOC_CONF: max_split_size_mb must be at least ",
                     kMinMb, ", got ", mb);
-      config.max_split_size = static_cast<size_t>(mb) << 20;
+      // More megabytes than a size_t holds in bytes: no limit, like the default.
+      const bool unlimited = static_cast<uint64_t>(mb) > (SIZE_MAX >> 20);
+      config.max_split_size = unlimited ? SIZE_MAX : static_cast<size_t>(mb) << 20;
     } else {
       STRIATE_CHECK(false, ValueError, "STRIATE_CUDA_ALLOC_CONF: unknown option '", key,
                     "' (known: caching, max_split_size_mb, poison)");

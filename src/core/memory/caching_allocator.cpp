@@ -157,14 +157,19 @@ void CachingAllocator::free(void* ptr) {
   }
   // Other streams may still read or write this block: mark where they are
   // now, and keep it out of the pool until the device has passed the marks.
+  // The extra count holds it out while marking: if a mark cannot be made (a
+  // broken CUDA context), the block is never reused rather than reused early.
+  block->pending_events += 1;
   for (StreamId s : block->stream_uses) {
     pending_events_.emplace_back(raw_->record_event(s), block);
     block->pending_events += 1;
   }
+  block->pending_events -= 1;
   block->stream_uses.clear();
 }
 
 void CachingAllocator::record_stream(void* ptr, StreamId stream) {
+  if (ptr == nullptr) return;  // an empty tensor's: no block, nothing to hold
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = allocated_.find(ptr);
   STRIATE_CHECK(it != allocated_.end(), ValueError, raw_->name(), " allocator: record_stream on ", ptr,

@@ -84,9 +84,13 @@ class CachingAllocator {
 
   // Memory for `nbytes` usable in order on `stream`; nullptr for 0 bytes.
   void* allocate(size_t nbytes, StreamId stream);
+  // Returns the block to the cache. When the device cannot mark its other
+  // streams (record_event throws), the error propagates and the block is
+  // never reused.
   void free(void* ptr);
   // The block holding `ptr` is also used on `stream`: when freed, it is not
-  // reused until that stream's work queued so far has finished.
+  // reused until that stream's work queued so far has finished. A no-op for
+  // nullptr (the pointer of an empty tensor).
   void record_stream(void* ptr, StreamId stream);
   // Gives every whole free segment back to the device.
   void empty_cache();

@@ -165,9 +165,12 @@ Tensor Tensor::to(Device d, bool non_blocking, bool copy) const {
   if (d == device() && !copy) return *this;
   if (d == device()) return copy_to(*this, dtype(), d, MemoryFormat::Preserve);
   // Across devices: the memory format is kept, and non_blocking lets a copy
-  // run behind the host, as in PyTorch.
+  // run behind the host, as in PyTorch. A GPU-to-CPU copy can only do that
+  // into page-locked memory (into pageable memory CUDA finishes it before
+  // returning), so, as in PyTorch, its result is pinned.
   const MemoryFormat fmt = suggest_memory_format();
-  Tensor out = empty(sizes(), TensorOptions().dtype(dtype()).device(d), fmt);
+  const bool pinned = non_blocking && is_cuda() && d.is_cpu();
+  Tensor out = empty(sizes(), TensorOptions().dtype(dtype()).device(d).pinned_memory(pinned), fmt);
   ops::copy_across_devices(out, *this, non_blocking);
   if (autograd::any_requires_grad({*this})) {
     const Device from = device();

@@ -42,8 +42,6 @@ void say_native(const char* pass, const ActivationArgs& a, const char* reason) {
                      "; running the native kernel");
 }
 
-bool not_supported(cudnnStatus_t status) { return CUDNN_STATUS_CATEGORY(status) == CUDNN_STATUS_NOT_SUPPORTED; }
-
 bool data_type(DType dtype, cudnnDataType_t& t) {
   switch (dtype) {
     case DType::F32: t = CUDNN_DATA_FLOAT; return true;

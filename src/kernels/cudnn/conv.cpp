@@ -1,21 +1,25 @@
 // Convolutions through cuDNN 9's convolution API: the peer every native
 // kernel is compared with, and the Library backend of OpFamily::Conv.
 //
-// Each (pass, shape, dtype, device) gets its algorithm once from
+// Each (pass, shape, dtype, device) is searched once by
 // cudnnFind*AlgorithmEx, which times cuDNN's candidates on the real buffers;
-// later calls reuse it. Math is CUDNN_FMA_MATH, true f32, unless the
-// params allow TF32 (then CUDNN_DEFAULT_MATH), so a comparison with the
-// native kernels is like for like either way. Workspaces come
-// from the caching allocator. NCHW and NHWC (the descriptors' format). cuDNN
-// pads symmetrically: a "same" convolution with an even kernel (more padding
-// after than before) runs the native kernel, as does a case Find has no
-// algorithm for.
+// later calls run the fastest of the ranking it gives, falling back to the
+// next when a workspace cannot be allocated. Math is CUDNN_FMA_MATH, true
+// f32, unless the params allow TF32 (then CUDNN_DEFAULT_MATH, and each
+// algorithm runs with the math type Find timed), so a comparison with the
+// native kernels is like for like either way. Workspaces come from the
+// caching allocator. NCHW and NHWC (the descriptors' format). cuDNN pads
+// symmetrically: a "same" convolution with an even kernel (more padding
+// after than before) runs the native kernel, as does a case cuDNN has no
+// algorithm for; conv2d_native_runs() counts those runs.
 #ifdef STRIATE_WITH_CUDNN
 
 #include <algorithm>
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "kernels/conv.h"
@@ -83,22 +87,31 @@ bool supported(const ConvParams& p) {
          (p.dtype == DType::F32 || p.dtype == DType::F64);
 }
 
+thread_local int64_t native_runs = 0;
+
+// Says once why `pass` runs the native kernel, and counts the run.
+void say_native(const char* pass, const char* reason) {
+  ++native_runs;
+  registry::log_once(std::string("striate: cuDNN ") + pass + ": " + reason + "; running the native kernel");
+}
+
 bool use_native(const ConvParams& p, const char* pass) {
   if (supported(p)) return false;
-  registry::log_once(std::string("striate: cuDNN ") + pass +
-                   ": asymmetric padding (or a size or dtype cuDNN does not take); running the native kernel");
+  say_native(pass, "asymmetric padding (or a size or dtype cuDNN does not take)");
   return true;
 }
 
 enum class Pass { Forward, GradInput, GradWeight };
 
-struct Choice {
-  int algo;  // the pass's cudnn*Algo_t, or kNative
+// One algorithm that Find ran successfully, and what it needs.
+struct Algorithm {
+  int algo;  // the pass's cudnn*Algo_t
   size_t workspace;
+  cudnnMathType_t math;
 };
-// cuDNN has no algorithm for the case (some layout and dtype pairs): the
-// native kernel runs instead.
-constexpr int kNative = -1;
+// Find's working algorithms, fastest first; empty when cuDNN has none for
+// the case (some layout and dtype pairs).
+using Ranking = std::vector<Algorithm>;
 
 std::vector<int64_t> key_of(const ConvParams& p, Pass pass) {
   std::vector<int64_t> key = conv_key(p);
@@ -108,34 +121,69 @@ std::vector<int64_t> key_of(const ConvParams& p, Pass pass) {
 }
 
 std::mutex cache_mutex;
-std::map<std::vector<int64_t>, Choice>& choices() {
-  static std::map<std::vector<int64_t>, Choice> cache;
+std::map<std::vector<int64_t>, Ranking>& rankings() {
+  static std::map<std::vector<int64_t>, Ranking> cache;
   return cache;
 }
 
-// The cached choice for `key`, or find() run once (outside the lock: it launches work).
+// The cached ranking for `key`, or find() run once (outside the lock: it
+// launches work). Entries are never erased, so the reference stays valid.
 template <typename Find>
-Choice choose(const std::vector<int64_t>& key, Find&& find) {
+const Ranking& ranking_for(const std::vector<int64_t>& key, Find&& find) {
   {
     std::lock_guard<std::mutex> lock(cache_mutex);
-    const auto it = choices().find(key);
-    if (it != choices().end()) return it->second;
+    const auto it = rankings().find(key);
+    if (it != rankings().end()) return it->second;
   }
-  const Choice c = find();
+  Ranking found = find();
   std::lock_guard<std::mutex> lock(cache_mutex);
-  return choices().emplace(key, c).first->second;
+  return rankings().emplace(key, std::move(found)).first->second;
 }
 
-// The fastest successful result of a Find call, or kNative when none works.
+// The successful results of a Find call (cuDNN sorts them fastest first).
+// Without TF32, an f32 convolution keeps only algorithms that do not use
+// tensor-op math (which would round to TF32) and runs them with FMA math;
+// otherwise each runs with the math type Find timed it with, as PyTorch does.
 template <typename Perf>
-Choice best_of(cudnnStatus_t status, const Perf* results, int count, const char* pass) {
-  if (status != CUDNN_STATUS_SUCCESS && status != CUDNN_STATUS_NOT_SUPPORTED)
-    throw_cudnn_error(status, "cudnnFind*AlgorithmEx", __FILE__, __LINE__);
-  for (int i = 0; status == CUDNN_STATUS_SUCCESS && i < count; ++i)
-    if (results[i].status == CUDNN_STATUS_SUCCESS) return {static_cast<int>(results[i].algo), results[i].memory};
-  registry::log_once(std::string("striate: cuDNN ") + pass +
-                     ": no algorithm for this convolution (layout, dtype or size); running the native kernel");
-  return {kNative, 0};
+Ranking ranked(cudnnStatus_t status, const Perf* results, int count, const ConvParams& p) {
+  if (not_supported(status)) return {};
+  if (status != CUDNN_STATUS_SUCCESS) throw_cudnn_error(status, "cudnnFind*AlgorithmEx", __FILE__, __LINE__);
+  const bool exact_f32 = p.dtype == DType::F32 && !p.allow_tf32;
+  Ranking ranking;
+  for (int i = 0; i < count; ++i) {
+    const Perf& r = results[i];
+    if (r.status != CUDNN_STATUS_SUCCESS) continue;
+    const bool tensor_op = r.mathType == CUDNN_TENSOR_OP_MATH || r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    if (exact_f32 && tensor_op) continue;
+    ranking.push_back({static_cast<int>(r.algo), r.memory, exact_f32 ? CUDNN_FMA_MATH : r.mathType});
+  }
+  return ranking;
+}
+
+// Runs the fastest algorithm of `ranking` that can run now, through
+// execute(algo, workspace) -> cudnnStatus_t. One whose workspace the caching
+// allocator cannot give (even after emptying its cache), or that cuDNN
+// refuses at run time, gives way to the next. False when none ran.
+template <typename Execute>
+bool run_fastest(const Ranking& ranking, cudnnConvolutionDescriptor_t conv, const char* pass, Execute&& execute) {
+  for (const Algorithm& a : ranking) {
+    std::optional<Workspace> scratch;
+    try {
+      scratch.emplace(a.workspace);
+    } catch (const OutOfMemoryError&) {
+      registry::log_once(std::string("striate: cuDNN ") + pass +
+                         ": no memory for the fastest algorithm's workspace; trying a slower algorithm");
+      continue;
+    }
+    STRIATE_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, a.math));
+    const cudnnStatus_t status = execute(a.algo, *scratch);
+    if (status == CUDNN_STATUS_SUCCESS) return true;
+    if (!not_supported(status) && status != CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED)
+      throw_cudnn_error(status, pass, __FILE__, __LINE__);
+  }
+  say_native(pass, ranking.empty() ? "no algorithm for this convolution (layout, dtype or size)"
+                                   : "no algorithm could run (workspace memory, or refused at run time)");
+  return false;
 }
 
 // Scratch for Find to try algorithms in: kMaxWorkspace, or less when the GPU
@@ -152,35 +200,40 @@ Workspace find_workspace() {
 
 }  // namespace
 
+int64_t conv2d_native_runs() { return native_runs; }
+
 void conv2d_forward(const ConvParams& p, const void* input, const void* weight, const void* bias, void* output) {
-  if (use_native(p, "conv2d forward")) return cuda::conv2d_forward(p, input, weight, bias, output);
+  constexpr const char* pass = "conv2d forward";
+  if (use_native(p, pass)) return cuda::conv2d_forward(p, input, weight, bias, output);
   if (p.batch == 0) return;
   cudnnHandle_t h = cudnn_handle();
   const Descriptors d(p);
-  const Choice c = choose(key_of(p, Pass::Forward), [&] {
+  const Ranking& ranking = ranking_for(key_of(p, Pass::Forward), [&] {
     Workspace scratch = find_workspace();
     constexpr int kMax = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
     cudnnConvolutionFwdAlgoPerf_t results[kMax];
     int found = 0;
     const cudnnStatus_t status = cudnnFindConvolutionForwardAlgorithmEx(
         h, d.x, input, d.w, weight, d.conv, d.y, output, kMax, &found, results, scratch.data(), scratch.size());
-    return best_of(status, results, found, "conv2d forward");
+    return ranked(status, results, found, p);
   });
-  if (c.algo == kNative) return cuda::conv2d_forward(p, input, weight, bias, output);
-  Workspace scratch(c.workspace);
-  STRIATE_CUDNN_CHECK(cudnnConvolutionForward(h, scaling_one(p.dtype), d.x, input, d.w, weight, d.conv,
-                                              static_cast<cudnnConvolutionFwdAlgo_t>(c.algo), scratch.data(),
-                                              scratch.size(), scaling_zero(p.dtype), d.y, output));
+  const bool ran = run_fastest(ranking, d.conv, pass, [&](int algo, const Workspace& scratch) {
+    return cudnnConvolutionForward(h, scaling_one(p.dtype), d.x, input, d.w, weight, d.conv,
+                                   static_cast<cudnnConvolutionFwdAlgo_t>(algo), scratch.data(), scratch.size(),
+                                   scaling_zero(p.dtype), d.y, output);
+  });
+  if (!ran) return cuda::conv2d_forward(p, input, weight, bias, output);
   if (bias != nullptr)
     STRIATE_CUDNN_CHECK(cudnnAddTensor(h, scaling_one(p.dtype), d.bias, bias, scaling_one(p.dtype), d.y, output));
 }
 
 void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad_output, void* grad_input) {
-  if (use_native(p, "conv2d grad input")) return cuda::conv2d_grad_input(p, weight, grad_output, grad_input);
+  constexpr const char* pass = "conv2d grad input";
+  if (use_native(p, pass)) return cuda::conv2d_grad_input(p, weight, grad_output, grad_input);
   if (p.batch == 0) return;
   cudnnHandle_t h = cudnn_handle();
   const Descriptors d(p);
-  const Choice c = choose(key_of(p, Pass::GradInput), [&] {
+  const Ranking& ranking = ranking_for(key_of(p, Pass::GradInput), [&] {
     Workspace scratch = find_workspace();
     constexpr int kMax = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
     cudnnConvolutionBwdDataAlgoPerf_t results[kMax];
@@ -188,24 +241,25 @@ void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad
     const cudnnStatus_t status =
         cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, weight, d.y, grad_output, d.conv, d.x, grad_input, kMax,
                                                     &found, results, scratch.data(), scratch.size());
-    return best_of(status, results, found, "conv2d grad input");
+    return ranked(status, results, found, p);
   });
-  if (c.algo == kNative) return cuda::conv2d_grad_input(p, weight, grad_output, grad_input);
-  Workspace scratch(c.workspace);
-  STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardData(h, scaling_one(p.dtype), d.w, weight, d.y, grad_output, d.conv,
-                                                   static_cast<cudnnConvolutionBwdDataAlgo_t>(c.algo), scratch.data(),
-                                                   scratch.size(), scaling_zero(p.dtype), d.x, grad_input));
+  const bool ran = run_fastest(ranking, d.conv, pass, [&](int algo, const Workspace& scratch) {
+    return cudnnConvolutionBackwardData(h, scaling_one(p.dtype), d.w, weight, d.y, grad_output, d.conv,
+                                        static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), scratch.data(),
+                                        scratch.size(), scaling_zero(p.dtype), d.x, grad_input);
+  });
+  if (!ran) cuda::conv2d_grad_input(p, weight, grad_output, grad_input);
 }
 
 void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad_output, void* grad_weight,
                         void* grad_bias) {
-  if (use_native(p, "conv2d grad weight"))
-    return cuda::conv2d_grad_weight(p, input, grad_output, grad_weight, grad_bias);
+  constexpr const char* pass = "conv2d grad weight";
+  if (use_native(p, pass)) return cuda::conv2d_grad_weight(p, input, grad_output, grad_weight, grad_bias);
   if (p.batch == 0) return cuda::conv2d_grad_weight(p, input, grad_output, grad_weight, grad_bias);  // zeros
   cudnnHandle_t h = cudnn_handle();
   const Descriptors d(p);
   if (grad_weight != nullptr) {
-    const Choice c = choose(key_of(p, Pass::GradWeight), [&] {
+    const Ranking& ranking = ranking_for(key_of(p, Pass::GradWeight), [&] {
       Workspace scratch = find_workspace();
       constexpr int kMax = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
       cudnnConvolutionBwdFilterAlgoPerf_t results[kMax];
@@ -213,14 +267,14 @@ void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad
       const cudnnStatus_t status =
           cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, input, d.y, grad_output, d.conv, d.w, grad_weight,
                                                         kMax, &found, results, scratch.data(), scratch.size());
-      return best_of(status, results, found, "conv2d grad weight");
+      return ranked(status, results, found, p);
     });
-    if (c.algo == kNative) return cuda::conv2d_grad_weight(p, input, grad_output, grad_weight, grad_bias);
-    Workspace scratch(c.workspace);
-    STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardFilter(h, scaling_one(p.dtype), d.x, input, d.y, grad_output, d.conv,
-                                                       static_cast<cudnnConvolutionBwdFilterAlgo_t>(c.algo),
-                                                       scratch.data(), scratch.size(), scaling_zero(p.dtype), d.w,
-                                                       grad_weight));
+    const bool ran = run_fastest(ranking, d.conv, pass, [&](int algo, const Workspace& scratch) {
+      return cudnnConvolutionBackwardFilter(h, scaling_one(p.dtype), d.x, input, d.y, grad_output, d.conv,
+                                            static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), scratch.data(),
+                                            scratch.size(), scaling_zero(p.dtype), d.w, grad_weight);
+    });
+    if (!ran) return cuda::conv2d_grad_weight(p, input, grad_output, grad_weight, grad_bias);
   }
   if (grad_bias != nullptr)
     STRIATE_CUDNN_CHECK(cudnnConvolutionBackwardBias(h, scaling_one(p.dtype), d.y, grad_output, scaling_zero(p.dtype),

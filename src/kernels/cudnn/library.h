@@ -30,6 +30,13 @@ cudnnHandle_t cudnn_handle();
       ::striate::kernels::cudnn::throw_cudnn_error(striate_status_, #call, __FILE__, __LINE__);          \
   } while (0)
 
+// Whether `status` is one of cuDNN 9's "not supported" codes (3000 and its
+// sub-codes 3001-3014): a case cuDNN does not take, where the native kernel
+// runs instead, as opposed to a real failure.
+inline bool not_supported(cudnnStatus_t status) {
+  return CUDNN_STATUS_CATEGORY(status) == CUDNN_STATUS_NOT_SUPPORTED;
+}
+
 // cuDNN's data type for f32 and f64, the dtypes its float paths take; any
 // other is a DTypeError naming `op`.
 cudnnDataType_t float_data_type(DType dtype, const char* op);
