@@ -17,6 +17,7 @@ packages=(
   libpng-dev        # PNG images (ImageFolder, the plots of `striate train`)
   libjpeg-dev       # JPEG images (ImageFolder); libjpeg62-turbo on Debian 12
   libcli11-dev      # argument parsing of the `striate` command
+  python3           # scripts/kernel-resources.py, the ptxas check of CUDA builds
   dataset-fashion-mnist  # the main job's data, /usr/share/datasets/fashion-mnist
 )
 

@@ -6,6 +6,8 @@
 #      GPU), the examples;
 #   2. the find_package consumer: the main build installed into a scratch
 #      prefix, a user project configured, built and run against it;
+#      then, where nvcc is found, the kernels' registers and spills from
+#      ptxas (scripts/kernel-resources.py);
 #   3. a CPU-only AddressSanitizer + UndefinedBehaviorSanitizer build of the
 #      tests and its ctest (the consumer test included).
 # Later steps run even after a failure, so one run reports everything; the
@@ -59,6 +61,23 @@ if run_stage "configure main" configure "$STRIATE_BUILD_DIR" "${main_args[@]}" \
   fi
 else
   skip_stage "build main" "configure failed"
+fi
+
+# ---- kernel resources: what ptxas gives each CUDA kernel (nvcc only, no GPU) --
+# Fails on a kernel that spills or whose registers do not allow the block it
+# launches with: on a GPU that launch would fail.
+kernel_resources() {
+  local arch status=0
+  for arch in sm_80 sm_90; do
+    CUDACXX="$(find_nvcc)" python3 "$STRIATE_REPO/scripts/kernel-resources.py" --arch "$arch" \
+      --out "$STRIATE_BUILD_DIR/kernel-resources-$arch.md" || status=1
+  done
+  return "$status"
+}
+if find_nvcc >/dev/null; then
+  run_stage "kernel resources (ptxas)" kernel_resources
+else
+  skip_stage "kernel resources (ptxas)" "no nvcc"
 fi
 
 # ---- 3. sanitizers (CPU only; -O1 keeps the tests quick and the traces exact) ---

@@ -95,11 +95,17 @@ Stream Stream::create(int device) {
   return Stream(device, pool.streams[pool.next++ % kStreamsPerPool]);
 }
 
+// The default stream's handle (nullptr) names the current device's default
+// stream, so both calls run with this stream's device current.
 bool Stream::query() const {
+  DeviceGuard guard(device());
   return detail::query_done(cudaStreamQuery(static_cast<cudaStream_t>(handle_)), "cudaStreamQuery");
 }
 
-void Stream::synchronize() const { STRIATE_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_))); }
+void Stream::synchronize() const {
+  DeviceGuard guard(device());
+  STRIATE_CUDA_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(handle_)));
+}
 
 Stream default_stream(int device) { return Stream(detail::check_device(device, "cuda::default_stream"), nullptr); }
 

@@ -88,7 +88,8 @@ __device__ __forceinline__ T sample_loss(const LossArgs<T>& a, int64_t y, T x_y,
 // ---- forward -----------------------------------------------------------------
 
 template <typename T, bool kWarp>
-__global__ void cross_entropy_rows_kernel(LossArgs<T> a, T* loss, T* lse_out, double* totals) {
+__global__ void __launch_bounds__(kBlockRowThreads, 1)
+    cross_entropy_rows_kernel(LossArgs<T> a, T* loss, T* lse_out, double* totals) {
   using G = RowGroup<kWarp>;
   const T w_total = weight_total(a);
   const bool smoothing = a.smoothing > 0;

@@ -138,7 +138,7 @@ int64_t numel(const ChannelShape& s) { return s.outer * s.channels * s.inner; }
 
 constexpr int64_t kWarpRowMaxCols = 1024;
 constexpr int kRowThreads = 256;    // a block of warp-rows
-constexpr int kBlockRowThreads = 512;
+constexpr int kBlockRowThreads = 512;  // in __launch_bounds__, as in row_layout.cuh
 
 // The sum over the row's group (a warp, or the block), in every thread of it.
 template <bool kWarp>
@@ -162,9 +162,10 @@ struct RowGroup {
 };
 
 template <typename T, bool kWarp>
-__global__ void layer_norm_forward_kernel(const T* __restrict__ input, const T* __restrict__ weight,
-                                          const T* __restrict__ bias, T* __restrict__ output, T* __restrict__ mean,
-                                          T* __restrict__ rstd, int64_t rows, int64_t cols, double eps) {
+__global__ void __launch_bounds__(kBlockRowThreads, 1)
+    layer_norm_forward_kernel(const T* __restrict__ input, const T* __restrict__ weight,
+                              const T* __restrict__ bias, T* __restrict__ output, T* __restrict__ mean,
+                              T* __restrict__ rstd, int64_t rows, int64_t cols, double eps) {
   const RowGroup<kWarp> group;
   for (int64_t r = group.first; r < rows; r += group.step) {
     const T* x = input + r * cols;
@@ -192,10 +193,11 @@ __global__ void layer_norm_forward_kernel(const T* __restrict__ input, const T* 
 
 // grad_input = rstd * (gh - mean(gh) - xhat * mean(gh * xhat)), gh = grad_out * weight.
 template <typename T, bool kWarp>
-__global__ void layer_norm_backward_input_kernel(const T* __restrict__ grad_out, const T* __restrict__ input,
-                                                 const T* __restrict__ weight, const T* __restrict__ mean,
-                                                 const T* __restrict__ rstd, T* __restrict__ grad_input,
-                                                 int64_t rows, int64_t cols) {
+__global__ void __launch_bounds__(kBlockRowThreads, 1)
+    layer_norm_backward_input_kernel(const T* __restrict__ grad_out, const T* __restrict__ input,
+                                     const T* __restrict__ weight, const T* __restrict__ mean,
+                                     const T* __restrict__ rstd, T* __restrict__ grad_input,
+                                     int64_t rows, int64_t cols) {
   const RowGroup<kWarp> group;
   for (int64_t r = group.first; r < rows; r += group.step) {
     const T* x = input + r * cols;

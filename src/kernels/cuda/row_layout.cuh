@@ -13,6 +13,11 @@
 namespace striate::kernels::cuda::rows {
 
 constexpr int64_t kWarpRowLimit = 1024;
+// Kernels launched with this many threads declare __launch_bounds__(it, 1):
+// without, nvcc may give a thread up to 255 registers, and a 512-thread block
+// of those does not fit an SM's 64K (the launch would fail on the GPU only).
+// The minimum of one block keeps ptxas from trading registers for occupancy
+// (with the bound alone it spilled cross_entropy_rows_kernel<double>).
 constexpr int kBlockRowThreads = 512;
 constexpr int kMaxSplit = 32;
 constexpr int64_t kTargetBlocks = 1024;  // a few waves of 256-thread blocks on a large GPU

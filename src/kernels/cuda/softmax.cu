@@ -29,7 +29,8 @@ using namespace rows;  // the row and column layouts (row_layout.cuh)
 // ---- forward -----------------------------------------------------------------
 
 template <typename T, bool kWarp>
-__global__ void softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t n, bool log_out) {
+__global__ void __launch_bounds__(kBlockRowThreads, 1)
+    softmax_rows_kernel(const T* x, T* y, int64_t rows, int64_t n, bool log_out) {
   using G = RowGroup<kWarp>;
   for (int64_t r = G::first(); r < rows; r += G::stride()) {
     const T* xr = x + r * n;
@@ -84,7 +85,8 @@ __global__ void softmax_columns_kernel(const T* x, T* y, SoftmaxShape s, int spl
 // log_softmax: grad_in = g - exp(y) * sum_dim(g)
 
 template <typename T, bool kWarp>
-__global__ void softmax_backward_rows_kernel(const T* g, const T* y, T* gi, int64_t rows, int64_t n, bool log_out) {
+__global__ void __launch_bounds__(kBlockRowThreads, 1)
+    softmax_backward_rows_kernel(const T* g, const T* y, T* gi, int64_t rows, int64_t n, bool log_out) {
   using G = RowGroup<kWarp>;
   for (int64_t r = G::first(); r < rows; r += G::stride()) {
     const T* gr = g + r * n;
