@@ -64,8 +64,8 @@ else
 fi
 
 # ---- kernel resources: what ptxas gives each CUDA kernel (nvcc only, no GPU) --
-# Fails on a kernel that spills or whose registers do not allow the block it
-# launches with: on a GPU that launch would fail.
+# Fails on a kernel whose registers do not allow the block it launches with
+# (on a GPU that launch would fail); spills are listed in the report only.
 kernel_resources() {
   local arch status=0
   for arch in sm_80 sm_90; do
