@@ -3,7 +3,8 @@
 #
 # Environment knobs (all optional):
 #   STRIATE_BUILD_DIR       main build folder          (default: <repo>/build-release)
-#   STRIATE_ASAN_BUILD_DIR  sanitizer build folder     (default: <repo>/build-asan)
+#   STRIATE_ASAN_BUILD_DIR  asan+ubsan build folder    (default: <repo>/build-asan)
+#   STRIATE_TSAN_BUILD_DIR  tsan build folder          (default: <repo>/build-tsan)
 #   STRIATE_JOBS            parallel compile jobs      (default: number of CPUs)
 #   STRIATE_TEST_JOBS       parallel ctest jobs        (default: 2)
 #   STRIATE_SKIP_DEPS=1     do not check Debian packages
@@ -12,6 +13,7 @@
 STRIATE_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STRIATE_BUILD_DIR="${STRIATE_BUILD_DIR:-$STRIATE_REPO/build-release}"
 STRIATE_ASAN_BUILD_DIR="${STRIATE_ASAN_BUILD_DIR:-$STRIATE_REPO/build-asan}"
+STRIATE_TSAN_BUILD_DIR="${STRIATE_TSAN_BUILD_DIR:-$STRIATE_REPO/build-tsan}"
 STRIATE_JOBS="${STRIATE_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 STRIATE_TEST_JOBS="${STRIATE_TEST_JOBS:-2}"
 

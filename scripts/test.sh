@@ -9,7 +9,9 @@
 #      then, where nvcc is found, the kernels' registers and spills from
 #      ptxas (scripts/kernel-resources.py);
 #   3. a CPU-only AddressSanitizer + UndefinedBehaviorSanitizer build of the
-#      tests and its ctest (the consumer test included).
+#      tests and its ctest (the consumer test included);
+#   4. a CPU-only ThreadSanitizer build of the emulated CUDA kernels and
+#      the data tests (emu_tests, data_tests), and a subset of them.
 # Later steps run even after a failure, so one run reports everything; the
 # exit status is non-zero if anything failed. Knobs: see scripts/common.sh.
 set -uo pipefail
@@ -92,6 +94,52 @@ if run_stage "configure asan+ubsan" configure "$STRIATE_ASAN_BUILD_DIR" "${asan_
   fi
 else
   skip_stage "build asan+ubsan" "configure failed"
+fi
+
+# ---- 4. ThreadSanitizer: the emulated CUDA kernels and the DataLoader (CPU) --
+# The emulator runs a block's threads as OS threads, so a kernel that reads
+# shared memory another thread wrote with no barrier between is a data race
+# TSan reports; the DataLoader's workers are the library's only threads.
+# Two test executables are built (emu_tests, data_tests) and a subset of
+# emu_tests runs: every kernel family with its cheapest cases, about 70 s
+# under TSan. BatchNorm and the optimizers are left out (1-3 minutes each;
+# their reductions are the ones EmulatedRows and EmulatedLoss exercise).
+# OpenBLAS's own threads are not instrumented: one thread, no false reports.
+# (A parameterised test's ctest name ends in "  # GetParam() = ...", so a
+# pattern ends a name with a space, not $.)
+tsan_tests=(
+  '^data\.'
+  '^emu\.(Emulator|SharedLayout|FastDivisor)\.'
+  'EmulatedRows\.IntegerSums' 'EmulatedRows\..*_f32 '
+  'EmulatedConv\.MatchesTheCpu/implicit_GEMM_plain_3x3_pad_1_'
+  'EmulatedConv\.MatchesTheCpu/implicit_GEMM_12____40__split_K_f32_nchw'
+  'EmulatedConv\.MatchesTheCpu/implicit_GEMM_groups_2_f32_nchw'
+  'EmulatedConv\.MatchesTheCpu/direct_1x1_no_bias_f32_nchw'
+  'EmulatedGemm\.MatchesTheCpu/(odd_sizes|two_tiles)'
+  'EmulatedPooling\.Windows' 'EmulatedNorm\.(LayerNorm|LocalResponse)'
+  'EmulatedLoss\.' 'EmulatedPrelu\.' 'EmulatedActivation\.'
+)
+tsan_regex="$(IFS='|'; echo "${tsan_tests[*]}")"
+tsan_args=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" -DSTRIATE_CUDA=OFF
+  -DSTRIATE_SANITIZE=thread -DSTRIATE_BUILD_TESTS=ON -DSTRIATE_BUILD_EXAMPLES=OFF)
+tsan_targets() {  # data_tests, and emu_tests where tests/emu found the CUDA headers it needs
+  echo data_tests
+  if grep -E '^STRIATE_EMU_CUDA_INCLUDE_DIR:[A-Z]+=' "$STRIATE_TSAN_BUILD_DIR/CMakeCache.txt" | grep -qv NOTFOUND; then
+    echo emu_tests
+  else
+    warn "tsan: emu_tests not built (no CUDA headers for the emulator)"
+  fi
+}
+if run_stage "configure tsan" configure "$STRIATE_TSAN_BUILD_DIR" "${tsan_args[@]}"; then
+  mapfile -t targets < <(tsan_targets)
+  if run_stage "build tsan (${targets[*]})" cmake --build "$STRIATE_TSAN_BUILD_DIR" --parallel "$STRIATE_JOBS" \
+      --target "${targets[@]}"; then
+    OPENBLAS_NUM_THREADS=1 run_stage "ctest tsan (subset)" run_ctest "$STRIATE_TSAN_BUILD_DIR" -R "$tsan_regex"
+  else
+    skip_stage "ctest tsan (subset)" "build failed"
+  fi
+else
+  skip_stage "build tsan" "configure failed"
 fi
 
 log "summary ($((SECONDS - total_start))s in all)"
