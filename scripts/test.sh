@@ -116,7 +116,7 @@ tsan_tests=(
   'EmulatedConv\.MatchesTheCpu/implicit_GEMM_groups_2_f32_nchw'
   'EmulatedConv\.MatchesTheCpu/direct_1x1_no_bias_f32_nchw'
   'EmulatedGemm\.MatchesTheCpu/(odd_sizes|two_tiles)'
-  'EmulatedPooling\.Windows' 'EmulatedNorm\.(LayerNorm|LocalResponse)'
+  'EmulatedConv\.Deterministic' 'EmulatedPooling\.' 'EmulatedNorm\.(LayerNorm|LocalResponse)'
   'EmulatedLoss\.' 'EmulatedPrelu\.' 'EmulatedActivation\.'
 )
 tsan_regex="$(IFS='|'; echo "${tsan_tests[*]}")"

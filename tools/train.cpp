@@ -16,6 +16,7 @@
 #include "datasets.h"
 #include "outputs.h"
 #include "progress.h"
+#include "striate/core/backend.h"
 #include "striate/core/generator.h"
 #include "striate/data/dataloader.h"
 #include "striate/io/checkpoint.h"
@@ -98,6 +99,8 @@ class TrainCommand : public Command {
     number("limit", limit_, "Use only the first N training and test examples (0: all)");
     number("seed", seed_, "Seed for initialisation, shuffling, augmentation and dropout");
     app->add_option("--device", device_, "cpu or cuda")->capture_default_str();
+    app->add_flag("--deterministic", deterministic_,
+                  "GPU: deterministic algorithms, the same results on every run (docs/cuda.md#determinism)");
     app->add_option("--data-root", data_root_, "Where the dataset's files are (default: the dataset's usual place)");
     app->add_option("--workers", workers_, "Data-loading threads (0: load in the training thread)")->capture_default_str();
     app->add_option("--out", out_, "Run folder (default: runs/<model>-<dataset>)");
@@ -157,6 +160,7 @@ class TrainCommand : public Command {
   int64_t limit_ = 0;
   uint64_t seed_ = 0;
   std::string device_ = "cpu";
+  bool deterministic_ = false;
   std::string data_root_;
   int64_t workers_ = 1;
   std::string out_;
@@ -273,6 +277,7 @@ int TrainCommand::run() {
   fs::create_directories(out_, ec);
   if (ec) throw IOError("cannot create the run folder " + out_ + ": " + ec.message());
 
+  if (deterministic_) use_deterministic_algorithms(true);
   manual_seed(seed_);
   const DatasetSplits splits = load_dataset({dataset_, data_root_, true, augment_, limit_});
   auto model = make_model(model_, splits.channels, splits.num_classes, splits.image_size);

@@ -152,6 +152,35 @@ bool allow_tf32(OpFamily family) {
   return tf32_allowed[slot].load() == 1;
 }
 
+namespace {
+
+std::atomic<int> deterministic{kUnset};  // until use_deterministic_algorithms or STRIATE_DETERMINISTIC fills it
+std::once_flag deterministic_env_read;
+
+void read_deterministic_environment() {
+  const char* value = std::getenv("STRIATE_DETERMINISTIC");
+  if (value == nullptr || *value == '\0') return;
+  int expected = kUnset;  // a call made before the first use wins
+  deterministic.compare_exchange_strong(expected, detail::parse_deterministic(value) ? 1 : 0);
+}
+
+}  // namespace
+
+bool detail::parse_deterministic(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "1" || lower == "true" || lower == "on") return true;
+  if (lower == "0" || lower == "false" || lower == "off") return false;
+  throw ValueError("STRIATE_DETERMINISTIC: expected 1, true, on, 0, false or off, got '" + std::string(text) + "'");
+}
+
+void use_deterministic_algorithms(bool enabled) { deterministic.store(enabled ? 1 : 0); }
+
+bool are_deterministic_algorithms_enabled() {
+  std::call_once(deterministic_env_read, read_deterministic_environment);
+  return deterministic.load() == 1;
+}
+
 KernelBackendGuard::KernelBackendGuard(OpFamily family, KernelBackend backend)
     : family_(family), previous_(thread_choice.at(static_cast<size_t>(family))) {
   thread_choice[static_cast<size_t>(family)] = static_cast<int>(backend);

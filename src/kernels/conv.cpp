@@ -23,7 +23,7 @@ const Kernel<ConvGradWeightFn> conv2d_grad_weight_kernel{
 std::vector<int64_t> conv_key(const ConvParams& p) {
   return {static_cast<int64_t>(p.dtype), p.batch, p.channels, p.height, p.width, p.out_channels, p.kernel_h,
           p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left, p.out_h, p.out_w,
-          p.groups, p.channels_last ? 1 : 0, p.allow_tf32 ? 1 : 0};
+          p.groups, p.channels_last ? 1 : 0, p.allow_tf32 ? 1 : 0, p.deterministic ? 1 : 0};
 }
 
 }  // namespace striate::kernels

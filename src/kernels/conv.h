@@ -37,6 +37,10 @@ struct ConvParams {
   // f32 sums may run on TF32 tensor cores (backend.h's allow_tf32): the
   // native implicit GEMMs and cuDNN do; the CPU and the direct kernels stay f32.
   bool allow_tf32 = false;
+  // The same bits every run (backend.h's use_deterministic_algorithms): the
+  // native grad weight sums its K splits in order instead of with atomics,
+  // and cuDNN takes its heuristic choice of a deterministic algorithm.
+  bool deterministic = false;
 };
 
 // output = conv(input, weight) + bias (bias may be null).

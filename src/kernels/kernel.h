@@ -74,14 +74,20 @@ struct Kernel {
   // (Auto is Native here: only run() measures), with the device current.
   DeviceKernel<Fn> get(const Device& device) const { return {select(device), device}; }
 
+  // Whether run() on `device` times native against the library: under Auto,
+  // where both exist, unless deterministic algorithms are on (a timed choice
+  // may differ between runs, so Auto then runs the native kernel).
+  bool measures(const Device& device) const {
+    return device.is_cuda() && family && library != nullptr && impl[1] != nullptr &&
+           kernel_backend(*family) == KernelBackend::Auto && !are_deterministic_algorithms_enabled();
+  }
+
   // Runs the chosen implementation on args. Under Auto, the first call for a
   // `key` (the problem's shape) runs both, timed, and remembers the faster;
   // both must overwrite their outputs (not accumulate) for that to be sound.
   template <typename... Args>
   void run(const Device& device, const std::vector<int64_t>& key, Args&&... args) const {
-    if (!device.is_cuda() || !family || library == nullptr || impl[1] == nullptr ||
-        kernel_backend(*family) != KernelBackend::Auto)
-      return get(device)(args...);
+    if (!measures(device)) return get(device)(args...);
     const striate::cuda::DeviceGuard guard(device);
     int choice = registry::auto_choice(name, key);
     if (choice < 0) {

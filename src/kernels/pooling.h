@@ -7,8 +7,9 @@
 // cudnn/pooling.cpp.
 //
 // Max-pooling indices are positions in the flattened H * W plane of the
-// input, as PyTorch returns them (in either layout); backward scatters
-// through them. Index and output buffers are laid out as the output.
+// input, as PyTorch returns them (in either layout); backward sums the
+// gradients of the outputs that recorded each position. Index and output
+// buffers are laid out as the output.
 #pragma once
 
 #include <cstdint>
@@ -49,14 +50,20 @@ struct MaxPool2dParams {
   DType dtype;
 };
 
-// grad_input (zeroed here) = sum over outputs of grad_out scattered to the
-// recorded index; serves max_pool and adaptive_max_pool.
+// grad_input (overwritten) = for each input element, the sum of grad_out over
+// the outputs whose recorded index is that element, added in output order;
+// serves max_pool and adaptive_max_pool. The forward's window (plain) or the
+// adaptive bins say which outputs can hold an element, so that the CUDA
+// kernel gathers over those instead of scattering with atomics; the CPU
+// kernel scatters through the indices alone.
 struct MaxPoolBackwardParams {
   const void* grad_out = nullptr;
   const int64_t* indices = nullptr;
   void* grad_input = nullptr;
   Pool2dShape shape;
   DType dtype;
+  Pool2dWindow window;    // the forward's; unused when adaptive
+  bool adaptive = false;  // bins [floor(i * in / out), ceil((i + 1) * in / out)) instead of windows
 };
 
 // Window sums divided by divisor_override when non-zero, else by the window

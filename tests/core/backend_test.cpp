@@ -147,5 +147,33 @@ TEST(AllowTf32, ParsesTheEnvironmentsForms) {
   EXPECT_THROW(parsed("conv,pooling"), ValueError);
 }
 
+TEST(DeterministicAlgorithms, IsOffByDefaultAndSetGlobally) {
+  if (std::getenv("STRIATE_DETERMINISTIC") != nullptr) GTEST_SKIP() << "STRIATE_DETERMINISTIC is set";
+  EXPECT_FALSE(are_deterministic_algorithms_enabled());
+  use_deterministic_algorithms(true);
+  EXPECT_TRUE(are_deterministic_algorithms_enabled());
+  use_deterministic_algorithms(false);
+  EXPECT_FALSE(are_deterministic_algorithms_enabled());
+}
+
+TEST(DeterministicAlgorithms, AutoRunsTheNativeKernelInsteadOfTimingBoth) {
+  const Device gpu = Device::cuda(0);  // choosing needs no GPU
+  KernelBackendGuard guard(OpFamily::Conv, KernelBackend::Auto);
+  EXPECT_TRUE(selectable.measures(gpu));
+  EXPECT_FALSE(native_only.measures(gpu));  // nothing to compare with
+  EXPECT_FALSE(selectable.measures(Device::cpu()));
+  use_deterministic_algorithms(true);
+  EXPECT_FALSE(selectable.measures(gpu));
+  EXPECT_EQ(called_by(selectable, gpu), "native");
+  use_deterministic_algorithms(false);
+  EXPECT_TRUE(selectable.measures(gpu));
+}
+
+TEST(DeterministicAlgorithms, ParsesTheEnvironmentsForms) {
+  for (const char* on : {"1", "true", "ON", "True"}) EXPECT_TRUE(detail::parse_deterministic(on)) << on;
+  for (const char* off : {"0", "false", "Off"}) EXPECT_FALSE(detail::parse_deterministic(off)) << off;
+  for (const char* bad : {"", "yes", "2", "1 "}) EXPECT_THROW(detail::parse_deterministic(bad), ValueError) << bad;
+}
+
 }  // namespace
 }  // namespace striate

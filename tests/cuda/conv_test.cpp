@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -329,6 +330,41 @@ TEST(CudaConv, EveryBackendMatchesTheCpuThroughAutograd) {
           if (backend == KernelBackend::Auto) pr.expect_matches(forward_backward(c, x, w, b, gy), what + ", second call");
         }
   }
+}
+
+// use_deterministic_algorithms: each backend gives the same bits on a second
+// run (native: the split-K grad weight summed in order; cuDNN: its heuristic
+// deterministic algorithms) and still matches the CPU. The last case's grad
+// weight has K = 8 * 16 * 16 = 2048, split across blocks.
+TEST(CudaConv, DeterministicAlgorithmsGiveTheSameBitsOnEveryRun) {
+  STRIATE_REQUIRE_GPU();
+  use_deterministic_algorithms(true);
+  std::vector<Case> sweep(cases().begin(), cases().end());
+  sweep.push_back({"split K: 32 -> 32, 3x3, batch 8 of 16x16", {8, 32, 16, 16}, {32, 32, 3, 3}, {1, 1}, {1, 1}});
+  const auto same_bits = [](const Tensor& a, const Tensor& b) {
+    if (!a.defined() || !b.defined()) return a.defined() == b.defined();
+    const Tensor ca = a.cpu().contiguous(), cb = b.cpu().contiguous();
+    return ca.sizes() == cb.sizes() && std::memcmp(ca.data_ptr(), cb.data_ptr(), ca.nbytes()) == 0;
+  };
+  for (KernelBackend backend : {KernelBackend::Native, KernelBackend::Library, KernelBackend::Auto}) {
+    KernelBackendGuard guard(OpFamily::Conv, backend);
+    for (const Case& c : sweep)
+      for (bool channels_last : {false, true}) {
+        const Problem pr(c, kFloat);
+        const MemoryFormat layout = layout_of(channels_last);
+        const Tensor x = pr.x.to(kGpu).contiguous(layout), w = pr.w.to(kGpu).contiguous(layout);
+        const Tensor b = pr.b.to(kGpu), gy = pr.gy.to(kGpu);
+        const std::string what = std::string(backend_name(OpFamily::Conv, backend)) + ", deterministic, " + c.name +
+                                 (channels_last ? ", NHWC" : "");
+        const Results first = forward_backward(c, x, w, b, gy), second = forward_backward(c, x, w, b, gy);
+        pr.expect_matches(first, what);
+        EXPECT_TRUE(same_bits(first.y, second.y)) << what << ": output";
+        EXPECT_TRUE(same_bits(first.gx, second.gx)) << what << ": grad input";
+        EXPECT_TRUE(same_bits(first.gw, second.gw)) << what << ": grad weight";
+        EXPECT_TRUE(same_bits(first.gb, second.gb)) << what << ": grad bias";
+      }
+  }
+  use_deterministic_algorithms(false);
 }
 
 #ifdef STRIATE_WITH_CUDNN

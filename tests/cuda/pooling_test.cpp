@@ -5,9 +5,9 @@
 // of kernel size, stride, padding, dilation and ceil_mode on odd sizes, batch
 // 1 and 3, many channels, NCHW and channels-last (the NHWC kernels), f32 and
 // f64. Overlapping windows (kernel 3, stride 2 or 1) send several gradients
-// to one input: max backward adds them with atomics in no fixed order, so its
-// sweeps use gradients whose sums are exact in any order, and one case
-// compares ordinary ones within tolerance.
+// to one input: the native max backward is a gather that adds them in the
+// CPU's order, so its input gradients are compared bit for bit, with
+// ordinary (not exactly summable) gradients.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -53,7 +53,8 @@ Tensor sample(const Shape& sizes, DType dtype, uint64_t seed, Values kind = Valu
 }
 
 // Multiples of 1/8 in [-2, 2]: every sum of a few of them is exact in any
-// order, so max backward (atomics) must match the CPU to the bit.
+// order and in every dtype (f16 and bf16 included), so that only a wrong or
+// missing term shows, whichever backend runs.
 Tensor dyadic(const Shape& sizes, DType dtype, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<double> v(shape_numel(sizes));
@@ -72,13 +73,21 @@ Leaves leaves(const Tensor& x) {
   return {x.detach().clone().requires_grad_(true), x.detach().to(kGpu).requires_grad_(true)};
 }
 
+// How input gradients compare: within tolerance, or bit for bit where the GPU
+// adds in the CPU's order (the native max backward, a gather).
+enum class Match { Close, Bits };
+
 // Backpropagates `g` through both outputs and compares the input gradients.
-void expect_same_grad(const Tensor& y_cpu, const Tensor& y_gpu, Leaves& x, const Tensor& g, const std::string& what) {
+void expect_same_grad(const Tensor& y_cpu, const Tensor& y_gpu, Leaves& x, const Tensor& g, const std::string& what,
+                      Match match = Match::Close) {
   y_cpu.backward(g);
   y_gpu.backward(g.to(kGpu));
   ASSERT_TRUE(x.gpu.grad().defined()) << what;
   EXPECT_EQ(x.gpu.grad().device(), kGpu) << what;
-  testing::expect_matches_cpu(x.gpu.grad(), x.cpu.grad(), what + " grad");
+  if (match == Match::Bits)
+    testing::expect_same_bits(x.gpu.grad(), x.cpu.grad(), what + " grad");
+  else
+    testing::expect_matches_cpu(x.gpu.grad(), x.cpu.grad(), what + " grad");
 }
 
 const Shape kInputs2d[] = {{3, 4, 7, 9}, {1, 64, 13, 5}, {3, 2, 1, 1}, {1, 3, 1, 1}, {5, 7, 9}};
@@ -133,7 +142,7 @@ TEST(CudaPooling, MaxPool2dMatchesTheCpuOverSweep) {
                     testing::expect_matches_cpu(ig, ic, "indices");
                     // Without grad and without asking, no indices are written.
                     testing::expect_matches_cpu(max_pool2d(x0.to(kGpu), ea(k), s, p, d, ceil_mode), yc, "no indices");
-                    expect_same_grad(yc, yg, x, dyadic(yc.sizes(), dtype, 7 + checked), "max");
+                    expect_same_grad(yc, yg, x, sample(yc.sizes(), dtype, 7 + checked), "max", Match::Bits);
                     ++checked;
                   }
   EXPECT_GT(checked, 1500);
@@ -190,7 +199,7 @@ TEST(CudaPooling, RectangularStridesAndPaddings) {
       auto [yg, ig] = max_pool2d_with_indices(x.gpu, {3, 2}, {2, 1}, {1, 0}, {1, 2}, true);
       testing::expect_matches_cpu(yg, yc, "max values");
       testing::expect_matches_cpu(ig, ic, "max indices");
-      expect_same_grad(yc, yg, x, dyadic(yc.sizes(), dtype, 22), "max");
+      expect_same_grad(yc, yg, x, sample(yc.sizes(), dtype, 22), "max", Match::Bits);
     }
     {
       Leaves x = leaves(x0);
@@ -229,7 +238,7 @@ TEST(CudaPooling, OneDimensionalFormsMatchTheCpu) {
                 testing::expect_matches_cpu(yg, yc, "max1d dilation " + std::to_string(d));
                 testing::expect_matches_cpu(ig, ic, "max1d indices dilation " + std::to_string(d));
                 testing::expect_matches_cpu(max_pool1d(x.gpu.detach(), k, s, p, d, ceil_mode), yc, "max1d");
-                expect_same_grad(yc, yg, x, dyadic(yc.sizes(), dtype, 11), "max1d");
+                expect_same_grad(yc, yg, x, sample(yc.sizes(), dtype, 11), "max1d", Match::Bits);
                 ++checked;
               }
               for (bool count_include_pad : {true, false}) {
@@ -262,7 +271,7 @@ TEST(CudaPooling, OneDimensionalFormsMatchTheCpu) {
       auto [mg, mig] = adaptive_max_pool1d(m.gpu, out);
       testing::expect_matches_cpu(mg, mc, "adaptive max1d " + what);
       testing::expect_matches_cpu(mig, mic, "adaptive max1d indices " + what);
-      expect_same_grad(mc, mg, m, dyadic(mc.sizes(), dtype, 34), "adaptive max1d " + what);
+      expect_same_grad(mc, mg, m, sample(mc.sizes(), dtype, 34), "adaptive max1d " + what, Match::Bits);
     }
 }
 
@@ -287,7 +296,8 @@ TEST(CudaPooling, AdaptivePool2dMatchesTheCpu) {
             expect_layout_kept(mg, mc);
             testing::expect_matches_cpu(mg, mc, "adaptive max values " + std::to_string(int(kind)));
             testing::expect_matches_cpu(ig, ic, "adaptive max indices " + std::to_string(int(kind)));
-            expect_same_grad(mc, mg, m, dyadic(mc.sizes(), dtype, 44), "adaptive max " + std::to_string(int(kind)));
+            expect_same_grad(mc, mg, m, sample(mc.sizes(), dtype, 44), "adaptive max " + std::to_string(int(kind)),
+                             Match::Bits);
           }
         }
 }
@@ -317,14 +327,17 @@ TEST(CudaPooling, NaNAndInfinityRules) {
 }
 
 // Kernel 3, stride 2 and stride 1: an input inside several windows gets the
-// sum of their gradients, in max backward (scatter) and avg backward (gather).
+// sum of their gradients, in max backward and avg backward (both gathers, in
+// the CPU's order). The native kernels, whatever STRIATE_POOL_BACKEND says:
+// max_pool2d without indices would otherwise take cuDNN's backward.
 TEST(CudaPooling, OverlappingWindowsAccumulate) {
   STRIATE_REQUIRE_GPU();
+  KernelBackendGuard native(OpFamily::Pooling, KernelBackend::Native);
   for (DType dtype : {kFloat, kDouble}) {
     // Equal inputs: each window's first position wins, shared by up to 4 windows.
     Leaves flat = leaves(zeros({3, 8, 9, 11}, TensorOptions(dtype)));
     const Tensor yc = max_pool2d(flat.cpu, 3, 2, 1), yg = max_pool2d(flat.gpu, 3, 2, 1);
-    expect_same_grad(yc, yg, flat, ones(yc.sizes(), TensorOptions(dtype)), "equal inputs");
+    expect_same_grad(yc, yg, flat, ones(yc.sizes(), TensorOptions(dtype)), "equal inputs", Match::Bits);
     EXPECT_EQ(sum(flat.gpu.grad()).item<double>(), static_cast<double>(yc.numel()));
     // One peak inside all 9 windows of a 3x3 stride-1 pool.
     Tensor peak = full({1, 1, 4, 4}, -1.0, TensorOptions(dtype));
@@ -332,15 +345,15 @@ TEST(CudaPooling, OverlappingWindowsAccumulate) {
     Leaves p = leaves(peak);
     sum(max_pool2d(p.gpu, 3, 1, 1)).backward();
     EXPECT_EQ(p.gpu.grad().cpu().to(kDouble).to_vector<double>()[5], 9.0);
-    // Ordinary (not exactly summable) gradients: equal within tolerance. They
-    // are positive, so that no cancellation magnifies the rounding.
+    // Ordinary (not exactly summable) gradients, of both signs: the sums of
+    // up to 9 (stride 1) come out bit for bit, added in the CPU's order.
     for (const Tensor& x0 : {sample({3, 16, 15, 17}, dtype, 51), sample({3, 16, 15, 17}, dtype, 52, Values::Ties)}) {
       Leaves x = leaves(x0);
       const Tensor mc = max_pool2d(x.cpu, 3, 2), mg = max_pool2d(x.gpu, 3, 2);
-      expect_same_grad(mc, mg, x, abs(sample(mc.sizes(), dtype, 53)) + 0.5, "max kernel 3 stride 2");
+      expect_same_grad(mc, mg, x, sample(mc.sizes(), dtype, 53), "max kernel 3 stride 2", Match::Bits);
       Leaves y = leaves(x0);
       const Tensor m1c = max_pool2d(y.cpu, 3, 1, 1), m1g = max_pool2d(y.gpu, 3, 1, 1);
-      expect_same_grad(m1c, m1g, y, abs(sample(m1c.sizes(), dtype, 54)) + 0.5, "max kernel 3 stride 1");
+      expect_same_grad(m1c, m1g, y, sample(m1c.sizes(), dtype, 54), "max kernel 3 stride 1", Match::Bits);
       Leaves z = leaves(x0);
       const Tensor ac = avg_pool2d(z.cpu, 3, 2, 1, true, false), ag = avg_pool2d(z.gpu, 3, 2, 1, true, false);
       expect_same_grad(ac, ag, z, sample(ac.sizes(), dtype, 55), "avg kernel 3 stride 2");
@@ -431,7 +444,7 @@ TEST(CudaPooling, LargerThanOneGrid) {
     ASSERT_GT(yc.numel(), int64_t{65536} * 256);
     testing::expect_matches_cpu(yg, yc, "max");
     testing::expect_matches_cpu(ig, ic, "max indices");
-    expect_same_grad(yc, yg, x, dyadic(yc.sizes(), kFloat, 82), "max");
+    expect_same_grad(yc, yg, x, sample(yc.sizes(), kFloat, 82), "max", Match::Bits);
   }
   Leaves a = leaves(x.cpu.detach());
   const Tensor ac = avg_pool2d(a.cpu, 2, 1), ag = avg_pool2d(a.gpu, 2, 1);

@@ -12,6 +12,7 @@
 // MMA drops the 13 low bits, as the hardware does) fails it.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -242,6 +243,49 @@ TEST_P(EmulatedConv, MatchesTheCpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, EmulatedConv, testing::ValuesIn(params()), param_name);
+
+// Deterministic split K (ConvParams::deterministic): each split stores into
+// its own scratch slice, then the slices are summed in split order. The
+// emulator runs blocks one after another, splits of an element in order, so
+// its atomic path adds 0 + s0 + s1 + s2 in that same order: the two paths
+// must agree bit for bit, which a slice written to or read from the wrong
+// place would break. Both must match the CPU as well.
+template <typename T>
+void expect_split_k_orders_match(bool channels_last) {
+  const Case& c = kGemmCases[1];  // grad weight K = 676 in 3 splits
+  const DType dtype = std::is_same_v<T, float> ? DType::F32 : DType::F64;
+  kernels::ConvParams p = params_of(c, dtype);
+  const int64_t cg = c.channels / c.groups, taps = c.kernel_h * c.kernel_w;
+  Tensors<T> t;
+  t.x = random_values<T>(c.batch * c.channels * c.height * c.width, 5);
+  t.w = random_values<T>(c.out_channels * cg * taps, 6);
+  t.b = random_values<T>(c.out_channels, 7);
+  t.gy = random_values<T>(c.batch * c.out_channels * p.out_h * p.out_w, 8);
+  const Results want = cpu_reference(p, t, false, false), size = cpu_reference(p, t, false, true);
+  p.channels_last = channels_last;
+  const int64_t in_hw = c.height * c.width, out_hw = p.out_h * p.out_w;
+  const std::vector<T> x = channels_last ? transposed(t.x, c.batch, c.channels, in_hw) : t.x;
+  const std::vector<T> gy = channels_last ? transposed(t.gy, c.batch, c.out_channels, out_hw) : t.gy;
+
+  std::vector<T> atomic = poisoned<T>(t.w.size()), ordered = poisoned<T>(t.w.size());
+  kernels::cuda::conv2d_grad_weight_implicit_gemm(p, x.data(), gy.data(), atomic.data(), nullptr);
+  p.deterministic = true;
+  kernels::cuda::conv2d_grad_weight_implicit_gemm(p, x.data(), gy.data(), ordered.data(), nullptr);
+  const std::string where = std::string(channels_last ? "NHWC" : "NCHW") + (dtype == DType::F32 ? " f32" : " f64");
+  for (size_t i = 0; i < atomic.size(); ++i) {
+    ASSERT_EQ(std::memcmp(&atomic[i], &ordered[i], sizeof(T)), 0)
+        << where << ": element " << i << ": atomic " << atomic[i] << ", in order " << ordered[i];
+  }
+  if (channels_last) ordered = transposed(ordered, c.out_channels, taps, cg);
+  expect_close(ordered, want.gw, size.gw, c.batch * out_hw, where + ": deterministic grad weight");
+}
+
+TEST(EmulatedConv, DeterministicSplitKMatchesTheAtomicOrderBitForBit) {
+  for (bool channels_last : {false, true}) {
+    expect_split_k_orders_match<float>(channels_last);
+    expect_split_k_orders_match<double>(channels_last);
+  }
+}
 
 }  // namespace
 }  // namespace striate::emu_test

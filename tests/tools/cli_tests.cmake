@@ -47,6 +47,7 @@ striate_cli_test(resume_without_checkpoint 1 "no checkpoint to resume" train --r
 striate_cli_test(help 0 "" --help)
 striate_cli_test(summary_resnet50 0 "" summary --model resnet50 --input 3x224x224)
 striate_cli_test(summary_lenet5 0 "" summary --model lenet5)
+striate_cli_test(train_deterministic 0 "" train --dataset fake --limit 64 --epochs 1 --deterministic --out run --force)
 set_tests_properties(tools.cli.summary_resnet50 PROPERTIES PASS_REGULAR_EXPRESSION "25,557,032")
 set_tests_properties(tools.cli.summary_lenet5 PROPERTIES PASS_REGULAR_EXPRESSION "61,706")
 

@@ -63,12 +63,32 @@ bool library_backend_compiled(OpFamily family);
 void set_allow_tf32(OpFamily family, bool allow);
 bool allow_tf32(OpFamily family);
 
+// Deterministic algorithms, PyTorch's torch.use_deterministic_algorithms:
+// on, every GPU op computes the same bits on every run for the same inputs,
+// device and build. Off (the default), a few ops trade that for speed:
+// - the native convolution's grad weight splits its long sum across blocks
+//   that add into the result with atomics; deterministic, each split writes
+//   its own scratch slice and one more pass sums the slices in order;
+// - cuDNN convolutions time their candidate algorithms once per shape
+//   (cudnnFind) and run the fastest, a choice that can change from run to
+//   run; deterministic, the algorithm is cuDNN's heuristic choice (no
+//   timing) among those cuDNN marks deterministic;
+// - Auto backends time native against the library; deterministic, Auto
+//   runs the native kernels (a timed choice could change between runs).
+// Every other kernel is deterministic either way (fixed reduction orders,
+// no atomics; cuBLAS on one stream is). The CPU always is. STRIATE_DETERMINISTIC
+// ("1" or "0") sets the default; a call made before the first use wins.
+void use_deterministic_algorithms(bool enabled);
+bool are_deterministic_algorithms_enabled();
+
 namespace detail {
 struct Tf32Families {
   bool conv = false, gemm = false;
 };
 // STRIATE_ALLOW_TF32's value (any case); ValueError for anything else.
 Tf32Families parse_allow_tf32(std::string_view text);
+// STRIATE_DETERMINISTIC's value: "1"/"true"/"on" or "0"/"false"/"off" (any case); ValueError otherwise.
+bool parse_deterministic(std::string_view text);
 }  // namespace detail
 
 // Sets the backend of one family for the calls made on this thread while it lives.

@@ -163,6 +163,7 @@ Tensor convolution(const ConvOp& op, const Tensor& input, const Tensor& weight, 
   // a narrower exponent), so their f32 convolutions take the tensor cores
   // whatever the setting; the products are exact, the sums f32 either way.
   p.allow_tf32 = ct == kFloat && (input.dtype() != kFloat || allow_tf32(OpFamily::Conv));
+  p.deterministic = are_deterministic_algorithms_enabled();  // the backward passes follow the forward's choice
   const Tensor x = x4.to(ct).contiguous(layout), w = w4.to(ct).contiguous(layout);
   const Tensor b = bias.defined() ? bias.detach().to(ct).contiguous() : Tensor();
   Tensor out = empty({p.batch, p.out_channels, p.out_h, p.out_w}, x.options(), layout);

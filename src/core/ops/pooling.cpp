@@ -201,7 +201,8 @@ std::tuple<Tensor, Tensor> max_pool(const Tensor& input, const PoolArgs& a, bool
                        const Tensor go = grads[0].contiguous(g.format);
                        Tensor gi = empty(in_sizes, go.options(), g.format);
                        kernels::max_pool_backward_kernel.get(go.device())(
-                           {go.data_ptr(), idx.data_ptr<int64_t>(), gi.data_ptr(), g.shape, go.dtype()});
+                           {go.data_ptr(), idx.data_ptr<int64_t>(), gi.data_ptr(), g.shape, go.dtype(), g.window,
+                            /*adaptive=*/false});
                        return TensorList{gi};
                      });
   }
@@ -308,7 +309,8 @@ std::tuple<Tensor, Tensor> adaptive_max_pool(const Tensor& input, const Pair& ou
                        const Tensor go = grads[0].contiguous(g.format);
                        Tensor gi = empty(in_sizes, go.options(), g.format);
                        kernels::max_pool_backward_kernel.get(go.device())(
-                           {go.data_ptr(), idx.data_ptr<int64_t>(), gi.data_ptr(), g.shape, go.dtype()});
+                           {go.data_ptr(), idx.data_ptr<int64_t>(), gi.data_ptr(), g.shape, go.dtype(),
+                            kernels::Pool2dWindow{}, /*adaptive=*/true});
                        return TensorList{gi};
                      });
   }

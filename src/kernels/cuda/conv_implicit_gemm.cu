@@ -16,7 +16,10 @@
 //   grad weight  gw[o, (ki,kj,c)]    = sum over (b,oh,ow) of gy[b, oh, ow, o] * x(b, ih, iw, c)
 //
 // Grad weight sums over the whole batch, a long K with few output tiles, so
-// it splits K across blocks and accumulates with atomicAdd into a zeroed gw.
+// it splits K across blocks. By default the splits accumulate with atomicAdd
+// into a zeroed gw, in whatever order the blocks finish; with deterministic
+// algorithms each split stores into its own slice of scratch and
+// sum_splits_kernel adds the slices in split order, the same bits every run.
 // Indices inside one GEMM are 32-bit (the dispatcher checks they fit); batch
 // offsets are 64-bit. Indices are decoded by ConvDims' fast divisors, since
 // every staged element needs two or three divisions.
@@ -27,6 +30,24 @@
 
 namespace striate::kernels::cuda {
 namespace {
+
+// Where a grad-weight block's sum for element `at` of gw goes (see the top).
+template <typename T>
+__device__ __forceinline__ void store_grad_weight(T* gw, T* partials, int splits, int64_t slice, int64_t at, T v) {
+  if (splits == 1) gw[at] = v;
+  else if (partials != nullptr) partials[(blockIdx.z % splits) * slice + at] = v;  // blockIdx.z: (group, split)
+  else atomicAdd(gw + at, v);
+}
+
+// gw[i] = the sum of the splits' slices at i, in split order.
+template <typename T>
+__global__ void sum_splits_kernel(const T* partials, int splits, int64_t slice, T* gw) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < slice; i += int64_t{gridDim.x} * blockDim.x) {
+    T sum = partials[i];
+    for (int s = 1; s < splits; ++s) sum += partials[s * slice + i];
+    gw[i] = sum;
+  }
+}
 
 template <typename T_>
 struct ForwardProblem {
@@ -117,7 +138,8 @@ struct GradWeightProblem {
   const T* gy;
   T* gw;
   int M, N, K;
-  bool accumulate;  // split K: several blocks add into one gw element
+  int splits = 1;         // K splits (run_gemm_as sets it)
+  T* partials = nullptr;  // deterministic split K: one slice of gw's size per split
 
   struct ACtx { const T* plane; };  // gy[0, g*Og + o]
   __device__ ACtx a_row(int g, int o) const { return {gy + (int64_t{g} * d.Og + o) * d.oHW}; }
@@ -142,9 +164,7 @@ struct GradWeightProblem {
   }
 
   __device__ void store(int g, int o, int n, T v) const {
-    T* target = gw + (int64_t{g} * d.Og + o) * N + n;
-    if (accumulate) atomicAdd(target, v);
-    else *target = v;
+    store_grad_weight(gw, partials, splits, int64_t{d.O} * N, (int64_t{g} * d.Og + o) * N + n, v);
   }
 };
 
@@ -235,7 +255,8 @@ struct GradWeightNhwcProblem {
   const T* gy;
   T* gw;
   int M, N, K;
-  bool accumulate;  // split K: several blocks add into one gw element
+  int splits = 1;         // K splits (run_gemm_as sets it)
+  T* partials = nullptr;  // deterministic split K: one slice of gw's size per split
 
   struct ACtx { const T* channel; };  // gy[0, 0, 0, g*Og + o]
   __device__ ACtx a_row(int g, int o) const { return {gy + int64_t{g} * d.Og + o}; }
@@ -257,27 +278,38 @@ struct GradWeightNhwcProblem {
   }
 
   __device__ void store(int g, int o, int n, T v) const {
-    T* target = gw + (int64_t{g} * d.Og + o) * N + n;
-    if (accumulate) atomicAdd(target, v);
-    else *target = v;
+    store_grad_weight(gw, partials, splits, int64_t{d.O} * N, (int64_t{g} * d.Og + o) * N + n, v);
   }
 };
 
 template <typename Shape, typename Problem>
-void run_gemm_as(const Problem& problem, int64_t groups, bool split_k, const char* name) {
-  STRIATE_CHECK(gemm_grid_fits<Shape>(problem.M, groups), NotImplementedError, name, ": ", problem.M,
-                " GEMM rows in ", groups, " groups exceed CUDA's grid; use the direct kernel");
-  const GemmGrid grid = gemm_grid<Shape>(problem.M, problem.N, problem.K, groups, split_k);
+void run_gemm_as(const Problem& problem, const ConvParams& params, bool split_k, const char* name) {
+  STRIATE_CHECK(gemm_grid_fits<Shape>(problem.M, params.groups), NotImplementedError, name, ": ", problem.M,
+                " GEMM rows in ", params.groups, " groups exceed CUDA's grid; use the direct kernel");
+  const GemmGrid grid = gemm_grid<Shape>(problem.M, problem.N, problem.K, params.groups, split_k);
   Problem p = problem;
-  if constexpr (requires { p.accumulate; }) p.accumulate = grid.splits > 1;
+  std::shared_ptr<Storage> partials;  // held until both kernels are queued
+  if constexpr (requires { p.partials; }) {
+    p.splits = grid.splits;
+    if (grid.splits > 1 && params.deterministic) {
+      partials = scratch(static_cast<size_t>(int64_t{p.d.O} * p.N * grid.splits) * sizeof(typename Problem::T));
+      p.partials = static_cast<typename Problem::T*>(partials->data());
+    }
+  }
   launch(name, implicit_gemm_kernel<Shape, Problem>, grid.blocks, Shape::kThreads, 0, p, grid.k_chunk, grid.splits);
+  if constexpr (requires { p.partials; }) {
+    const int64_t slice = int64_t{p.d.O} * p.N;
+    if (p.partials != nullptr)
+      launch(name, sum_splits_kernel<typename Problem::T>, grid_for(slice), kThreads, 0, p.partials, grid.splits,
+             slice, p.gw);
+  }
 }
 
 // The TF32 tiles where the params allow it and this GPU runs their MMA code,
 // else the f32 (f64) ones; of a family, the tile that fits M x N.
 template <typename Problem>
 void run_gemm(const Problem& problem, const ConvParams& params, bool split_k, const char* name) {
-  const auto run = [&]<typename Shape>() { run_gemm_as<Shape>(problem, params.groups, split_k, name); };
+  const auto run = [&]<typename Shape>() { run_gemm_as<Shape>(problem, params, split_k, name); };
   if constexpr (std::is_same_v<typename Problem::T, float>) {
     if (params.allow_tf32 && runs_tf32_mma(implicit_gemm_kernel<Tf32Tile, Problem>))
       return tile_for(Tf32Tiles{}, problem.M, problem.N, run);
@@ -326,16 +358,16 @@ void conv2d_grad_weight_implicit_gemm(const ConvParams& p, const void* input, co
   if (grad_weight == nullptr) return;
   visit_f32_f64(p.dtype, "conv2d backward", [&]<typename T>() {
     const size_t bytes = static_cast<size_t>(p.out_channels) * d.Cg * d.kHW * sizeof(T);
-    STRIATE_CUDA_CHECK(cudaMemsetAsync(grad_weight, 0, bytes, current_stream()));  // split K adds into it
+    STRIATE_CUDA_CHECK(cudaMemsetAsync(grad_weight, 0, bytes, current_stream()));  // atomic split K adds into it
     if (p.batch == 0) return;
     const auto x = static_cast<const T*>(input), gy = static_cast<const T*>(grad_output);
     const auto gw = static_cast<T*>(grad_weight);
     const int columns = d.Cg * d.kHW, pixels = d.batch * d.oHW;
     if (p.channels_last)
-      run_gemm(GradWeightNhwcProblem<T>{d, x, gy, gw, d.Og, columns, pixels, false}, p, true,
+      run_gemm(GradWeightNhwcProblem<T>{d, x, gy, gw, d.Og, columns, pixels}, p, true,
                "conv2d_grad_weight_implicit_gemm");
     else
-      run_gemm(GradWeightProblem<T>{d, x, gy, gw, d.Og, columns, pixels, false}, p, true,
+      run_gemm(GradWeightProblem<T>{d, x, gy, gw, d.Og, columns, pixels}, p, true,
                "conv2d_grad_weight_implicit_gemm");
   });
 }

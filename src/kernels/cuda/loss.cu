@@ -12,11 +12,11 @@
 // split over the classes when there are few columns. nll_loss reads one
 // score per sample: a thread per sample.
 //
-// totals (sum of the losses, sum of w[y] over kept samples) is zeroed on the
-// stream first (the CPU kernel overwrites it; it is never accumulated into),
-// then each block adds its partial sums, folded in double, with
-// atomicAdd(double). The order of those additions varies from run to run,
-// so totals can differ in the last bits between runs.
+// totals (sum of the losses, sum of w[y] over kept samples) is overwritten,
+// as on the CPU: each block leaves its two partial sums, folded in double, in
+// a scratch slot of its own, and one more block sums the slots in a fixed
+// order. No atomics, so totals come out the same to the last bit every run
+// (an atomicAdd per block would add in whatever order blocks finish).
 //
 // Backward: a thread per score, each recomputing its sample's coefficients
 // (a few cached loads), which fills the GPU whatever the shape.
@@ -65,13 +65,28 @@ __device__ T weight_total(const LossArgs<T>& a) {
   return static_cast<T>(block_reduce_all(acc, SumOp{}, 0.0));
 }
 
-// Adds the block's partial sums to totals; every thread calls it.
-__device__ void add_totals(double loss, double weight, double* totals) {
+// Leaves the block's partial sums in its slot of block_totals; every thread calls it.
+__device__ void add_totals(double loss, double weight, double* block_totals) {
   loss = block_sum(loss);
   weight = block_sum(weight);
   if (threadIdx.x == 0) {
-    atomicAdd(totals, loss);
-    atomicAdd(totals + 1, weight);
+    block_totals[2 * blockIdx.x] = loss;
+    block_totals[2 * blockIdx.x + 1] = weight;
+  }
+}
+
+// totals = the sums of the forward blocks' slots: one block, a fixed order.
+__global__ void sum_block_totals_kernel(const double* block_totals, int blocks, double* totals) {
+  double loss = 0, weight = 0;
+  for (int b = threadIdx.x; b < blocks; b += blockDim.x) {
+    loss += block_totals[2 * b];
+    weight += block_totals[2 * b + 1];
+  }
+  loss = block_sum(loss);
+  weight = block_sum(weight);
+  if (threadIdx.x == 0) {
+    totals[0] = loss;
+    totals[1] = weight;
   }
 }
 
@@ -89,7 +104,7 @@ __device__ __forceinline__ T sample_loss(const LossArgs<T>& a, int64_t y, T x_y,
 
 template <typename T, bool kWarp>
 __global__ void __launch_bounds__(kBlockRowThreads, 1)
-    cross_entropy_rows_kernel(LossArgs<T> a, T* loss, T* lse_out, double* totals) {
+    cross_entropy_rows_kernel(LossArgs<T> a, T* loss, T* lse_out, double* block_totals) {
   using G = RowGroup<kWarp>;
   const T w_total = weight_total(a);
   const bool smoothing = a.smoothing > 0;
@@ -121,11 +136,11 @@ __global__ void __launch_bounds__(kBlockRowThreads, 1)
       }
     }
   }
-  add_totals(part_loss, part_weight, totals);
+  add_totals(part_loss, part_weight, block_totals);
 }
 
 template <typename T>
-__global__ void cross_entropy_columns_kernel(LossArgs<T> a, int split, T* loss, T* lse_out, double* totals) {
+__global__ void cross_entropy_columns_kernel(LossArgs<T> a, int split, T* loss, T* lse_out, double* block_totals) {
   alignas(8) __shared__ unsigned char buffer[kThreads * sizeof(double)];
   T* shared = reinterpret_cast<T*>(buffer);
   const T w_total = weight_total(a);
@@ -163,12 +178,12 @@ __global__ void cross_entropy_columns_kernel(LossArgs<T> a, int split, T* loss, 
       }
     }
   }
-  add_totals(part_loss, part_weight, totals);
+  add_totals(part_loss, part_weight, block_totals);
 }
 
 // loss = -w[y] * x[y]: one score per sample.
 template <typename T>
-__global__ void nll_forward_kernel(LossArgs<T> a, T* loss, double* totals) {
+__global__ void nll_forward_kernel(LossArgs<T> a, T* loss, double* block_totals) {
   const int64_t samples = a.outer * a.inner;
   double part_loss = 0, part_weight = 0;
   for (int64_t k = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; k < samples; k += int64_t{gridDim.x} * blockDim.x) {
@@ -183,7 +198,7 @@ __global__ void nll_forward_kernel(LossArgs<T> a, T* loss, double* totals) {
     part_loss += l;
     part_weight += wy;
   }
-  add_totals(part_loss, part_weight, totals);
+  add_totals(part_loss, part_weight, block_totals);
 }
 
 // ---- backward ----------------------------------------------------------------
@@ -238,37 +253,52 @@ LossArgs<T> loss_args(const ClassLossArgs& p, bool need_weight_total) {
   return a;
 }
 
+// Runs a forward kernel over `blocks` blocks, its last argument the blocks'
+// slots, then sums the slots into totals.
+template <typename... Params, typename... Args>
+void launch_forward(cudaStream_t stream, void (*kernel)(Params...), unsigned blocks, int threads, double* totals,
+                    Args... args) {
+  const auto slots = scratch(2 * size_t{blocks} * sizeof(double));
+  double* block_totals = static_cast<double*>(slots->data());
+  launch_on(stream, "class_loss_forward", kernel, blocks, threads, 0, args..., block_totals);
+  launch_on(stream, "class_loss_forward", sum_block_totals_kernel, 1, kThreads, 0, block_totals,
+            static_cast<int>(blocks), totals);
+}
+
 }  // namespace
 
 void class_loss_forward(const ClassLossForwardParams& p) {
   const ClassLossArgs& args = p.args;
   const cudaStream_t stream = current_stream();
   visit_f32_f64(args.dtype, "class_loss_forward", [&]<typename T>() {
-    STRIATE_CUDA_CHECK(cudaMemsetAsync(p.totals, 0, 2 * sizeof(double), stream));
     const int64_t samples = args.shape.outer * args.shape.inner;
-    if (samples == 0 || args.shape.classes == 0) return;
+    if (samples == 0 || args.shape.classes == 0) {
+      STRIATE_CUDA_CHECK(cudaMemsetAsync(p.totals, 0, 2 * sizeof(double), stream));
+      return;
+    }
     // W is read only by the smoothing term.
     const LossArgs<T> a = loss_args<T>(args, args.from_logits && args.label_smoothing > 0);
     const int64_t cap = a.sum_weight ? kMaxGridSummingWeights : kMaxGrid;
     T* loss = static_cast<T*>(p.loss);
     if (!args.from_logits) {
-      launch_on(stream, "class_loss_forward", nll_forward_kernel<T>,
-                capped_grid((samples + kThreads - 1) / kThreads, cap), kThreads, 0, a, loss, p.totals);
+      launch_forward(stream, nll_forward_kernel<T>, capped_grid((samples + kThreads - 1) / kThreads, cap), kThreads,
+                     p.totals, a, loss);
       return;
     }
     T* lse = static_cast<T*>(p.logsumexp);
     if (a.inner == 1 && a.classes <= kWarpRowLimit) {
       const int64_t rows_per_block = kThreads / 32;
-      launch_on(stream, "class_loss_forward", cross_entropy_rows_kernel<T, true>,
-                capped_grid((a.outer + rows_per_block - 1) / rows_per_block, cap), kThreads, 0, a, loss, lse, p.totals);
+      launch_forward(stream, cross_entropy_rows_kernel<T, true>,
+                     capped_grid((a.outer + rows_per_block - 1) / rows_per_block, cap), kThreads, p.totals, a, loss,
+                     lse);
     } else if (a.inner == 1) {
-      launch_on(stream, "class_loss_forward", cross_entropy_rows_kernel<T, false>, capped_grid(a.outer, cap),
-                kBlockRowThreads, 0, a, loss, lse, p.totals);
+      launch_forward(stream, cross_entropy_rows_kernel<T, false>, capped_grid(a.outer, cap), kBlockRowThreads,
+                     p.totals, a, loss, lse);
     } else {
       const int split = column_split(samples, a.classes);
       const int64_t width = kThreads / split;
-      launch_on(stream, "class_loss_forward", cross_entropy_columns_kernel<T>,
-                capped_grid((samples + width - 1) / width, cap), kThreads, 0, a, split, loss, lse, p.totals);
+      launch_forward(stream, cross_entropy_columns_kernel<T>, capped_grid((samples + width - 1) / width, cap),
+                     kThreads, p.totals, a, split, loss, lse);
     }
   });
 }

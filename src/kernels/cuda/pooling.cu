@@ -9,15 +9,12 @@
 // - forward: one thread per output element, walking its window in the CPU's
 //   order (rows, then columns), so sums and maxima (ties: the first; NaN: the
 //   last one) come out bit for bit as on the CPU;
-// - average backward (plain and adaptive): a gather, one thread per input
-//   element summing over the outputs whose window covers it, in the order the
-//   CPU's scatter adds them, so it too matches bit for bit and needs no zeroing;
-// - max backward (plain and adaptive): grad_input is zeroed on the stream,
-//   then each output adds its gradient at its recorded index with atomicAdd.
-//   Only the indices reach this kernel (no window), so a gather is not
-//   possible; where overlapping windows send three or more gradients to one
-//   input, the order of the additions, and with it the last bit, may differ
-//   from the CPU's.
+// - backward (average and max, plain and adaptive): a gather, one thread per
+//   input element summing over the outputs whose window covers it (for max,
+//   those whose recorded index is this element), from zero in the order the
+//   CPU's scatter adds them. No atomics and no zeroing: every element is
+//   written once, deterministically, and equal to the CPU's bit for bit, also
+//   where overlapping windows send three or more gradients to one input.
 //
 // The per-element functions are __host__ __device__ so that they read as the
 // CPU code does and can be checked against it without a GPU.
@@ -186,6 +183,50 @@ __host__ __device__ __forceinline__ OutRange adaptive_outputs_covering(int64_t x
   return {x * out / in, ((x + 1) * out + in - 1) / in};
 }
 
+// The outputs along one axis whose dilated max window may hold input position
+// x: those with o * stride - pad <= x <= o * stride - pad + (kernel - 1) *
+// dilation, the average rule over the dilated extent (x + pad >= 0, so no
+// division rounds a negative number).
+__host__ __device__ __forceinline__ OutRange max_outputs_covering(int64_t x, int64_t out, int64_t kernel,
+                                                                  int64_t stride, int64_t pad, int64_t dilation) {
+  return avg_outputs_covering(x, out, (kernel - 1) * dilation + 1, stride, pad);
+}
+
+// Whether x is one of output o's taps (o in max_outputs_covering's range):
+// with dilation the window skips the positions between its taps.
+__host__ __device__ __forceinline__ bool max_tap_at(int64_t x, int64_t o, int64_t stride, int64_t pad,
+                                                    int64_t dilation) {
+  return (x + pad - o * stride) % dilation == 0;
+}
+
+// Input element i (in memory order) of max backward: the gradients of the
+// outputs whose window (or adaptive bin) holds it and whose recorded index is
+// its position, added from zero in output order, which is the order the CPU's
+// scatter adds them. A recorded index is always a tap of its own window (the
+// op layer refuses windows without an in-bounds tap), so no output is missed.
+template <typename T>
+__host__ __device__ __forceinline__ void max_pool_backward_at(const MaxPoolBackwardParams& p, int64_t i) {
+  const auto& s = p.shape;
+  const auto& k = p.window;
+  const Element e = element_at(s, i, s.in_h, s.in_w);
+  const auto go = plane_of(static_cast<const T*>(p.grad_out), s, e.plane, s.out_h, s.out_w);
+  const auto idx = plane_of(p.indices, s, e.plane, s.out_h, s.out_w);
+  const int64_t position = e.y * s.in_w + e.x;
+  const OutRange rows = p.adaptive ? adaptive_outputs_covering(e.y, s.in_h, s.out_h)
+                                   : max_outputs_covering(e.y, s.out_h, k.kernel_h, k.stride_h, k.pad_h, k.dilation_h);
+  const OutRange cols = p.adaptive ? adaptive_outputs_covering(e.x, s.in_w, s.out_w)
+                                   : max_outputs_covering(e.x, s.out_w, k.kernel_w, k.stride_w, k.pad_w, k.dilation_w);
+  T sum = 0;
+  for (int64_t oh = rows.first; oh < rows.last; ++oh) {
+    if (!p.adaptive && !max_tap_at(e.y, oh, k.stride_h, k.pad_h, k.dilation_h)) continue;
+    for (int64_t ow = cols.first; ow < cols.last; ++ow) {
+      if (!p.adaptive && !max_tap_at(e.x, ow, k.stride_w, k.pad_w, k.dilation_w)) continue;
+      if (idx.at(oh, ow) == position) sum += go.at(oh, ow);
+    }
+  }
+  static_cast<T*>(p.grad_input)[i] = sum;
+}
+
 // Input element i (in memory order) of avg_pool2d backward: the
 // CPU's shares go_o / divisor_o, added from zero in output order.
 template <typename T>
@@ -257,25 +298,15 @@ struct AdaptiveAvgPoolBackward {
   }
 };
 
+struct MaxPoolBackward {
+  template <typename T>
+  __device__ static void at(const MaxPoolBackwardParams& p, int64_t i) { max_pool_backward_at<T>(p, i); }
+};
+
 template <typename Pass, typename T, typename Params>
 __global__ void pool_kernel(Params p, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x)
     Pass::template at<T>(p, i);
-}
-
-// Output element i's gradient goes to its recorded position in its plane.
-template <typename T>
-__host__ __device__ __forceinline__ T* max_backward_target(const MaxPoolBackwardParams& p, int64_t i) {
-  const auto& s = p.shape;
-  const Element o = element_at(s, i, s.out_h, s.out_w);
-  return &plane_of(static_cast<T*>(p.grad_input), s, o.plane, s.in_h, s.in_w).at(p.indices[i]);
-}
-
-// One thread per output.
-template <typename T>
-__global__ void max_pool_backward_kernel(MaxPoolBackwardParams p, int64_t n) {
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < n; i += int64_t{gridDim.x} * blockDim.x)
-    atomicAdd(max_backward_target<T>(p, i), static_cast<const T*>(p.grad_out)[i]);
 }
 
 int64_t output_numel(const Pool2dShape& s) { return s.planes * s.out_h * s.out_w; }
@@ -295,14 +326,7 @@ void run_pool(const Params& p, int64_t n, const char* name) {
 void max_pool2d(const MaxPool2dParams& p) { run_pool<MaxPoolForward>(p, output_numel(p.shape), "max_pool2d"); }
 
 void max_pool_backward(const MaxPoolBackwardParams& p) {
-  const auto& s = p.shape;
-  visit_f32_f64(p.dtype, "max_pool backward", [&]<typename T>() {
-    const int64_t in_numel = input_numel(s), n = output_numel(s);
-    if (in_numel == 0) return;
-    STRIATE_CUDA_CHECK(cudaMemsetAsync(p.grad_input, 0, in_numel * sizeof(T), current_stream()));
-    if (n == 0) return;
-    launch("max_pool backward", max_pool_backward_kernel<T>, grid_for(n), kThreads, 0, p, n);
-  });
+  run_pool<MaxPoolBackward>(p, input_numel(p.shape), "max_pool backward");
 }
 
 void avg_pool2d(const AvgPool2dParams& p) { run_pool<AvgPoolForward>(p, output_numel(p.shape), "avg_pool2d"); }

@@ -4,7 +4,11 @@
 // Each (pass, shape, dtype, device) is searched once by
 // cudnnFind*AlgorithmEx, which times cuDNN's candidates on the real buffers;
 // later calls run the fastest of the ranking it gives, falling back to the
-// next when a workspace cannot be allocated. Math is CUDNN_FMA_MATH, true
+// next when a workspace cannot be allocated. With deterministic algorithms
+// (ConvParams::deterministic) the ranking is cudnnGet*Algorithm_v7's
+// instead, cuDNN's heuristic order, which no timing noise can change, kept
+// to the algorithms cuDNN marks CUDNN_DETERMINISTIC: the same algorithm, and
+// so the same bits, on every run. Math is CUDNN_FMA_MATH, true
 // f32, unless the params allow TF32 (then CUDNN_DEFAULT_MATH, and each
 // algorithm runs with the math type Find timed), so a comparison with the
 // native kernels is like for like either way. Workspaces come from the
@@ -140,14 +144,16 @@ const Ranking& ranking_for(const std::vector<int64_t>& key, Find&& find) {
   return rankings().emplace(key, std::move(found)).first->second;
 }
 
-// The successful results of a Find call (cuDNN sorts them fastest first).
-// Without TF32, an f32 convolution keeps only algorithms that do not use
-// tensor-op math (which would round to TF32) and runs them with FMA math;
-// otherwise each runs with the math type Find timed it with, as PyTorch does.
+// The successful results of a Find or Get_v7 call (cuDNN sorts them fastest
+// first, measured or expected). Without TF32, an f32 convolution keeps only
+// algorithms that do not use tensor-op math (which would round to TF32) and
+// runs them with FMA math; otherwise each runs with the math type cuDNN gave
+// it, as PyTorch does. Deterministic params keep only deterministic ones.
 template <typename Perf>
 Ranking ranked(cudnnStatus_t status, const Perf* results, int count, const ConvParams& p) {
   if (not_supported(status)) return {};
-  if (status != CUDNN_STATUS_SUCCESS) throw_cudnn_error(status, "cudnnFind*AlgorithmEx", __FILE__, __LINE__);
+  if (status != CUDNN_STATUS_SUCCESS)
+    throw_cudnn_error(status, "cudnnFind*AlgorithmEx / cudnnGet*Algorithm_v7", __FILE__, __LINE__);
   const bool exact_f32 = p.dtype == DType::F32 && !p.allow_tf32;
   Ranking ranking;
   for (int i = 0; i < count; ++i) {
@@ -155,6 +161,7 @@ Ranking ranked(cudnnStatus_t status, const Perf* results, int count, const ConvP
     if (r.status != CUDNN_STATUS_SUCCESS) continue;
     const bool tensor_op = r.mathType == CUDNN_TENSOR_OP_MATH || r.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
     if (exact_f32 && tensor_op) continue;
+    if (p.deterministic && r.determinism != CUDNN_DETERMINISTIC) continue;
     ranking.push_back({static_cast<int>(r.algo), r.memory, exact_f32 ? CUDNN_FMA_MATH : r.mathType});
   }
   return ranking;
@@ -209,10 +216,13 @@ void conv2d_forward(const ConvParams& p, const void* input, const void* weight, 
   cudnnHandle_t h = cudnn_handle();
   const Descriptors d(p);
   const Ranking& ranking = ranking_for(key_of(p, Pass::Forward), [&] {
-    Workspace scratch = find_workspace();
     constexpr int kMax = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
     cudnnConvolutionFwdAlgoPerf_t results[kMax];
     int found = 0;
+    if (p.deterministic)
+      return ranked(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, kMax, &found, results), results,
+                    found, p);
+    Workspace scratch = find_workspace();
     const cudnnStatus_t status = cudnnFindConvolutionForwardAlgorithmEx(
         h, d.x, input, d.w, weight, d.conv, d.y, output, kMax, &found, results, scratch.data(), scratch.size());
     return ranked(status, results, found, p);
@@ -234,10 +244,13 @@ void conv2d_grad_input(const ConvParams& p, const void* weight, const void* grad
   cudnnHandle_t h = cudnn_handle();
   const Descriptors d(p);
   const Ranking& ranking = ranking_for(key_of(p, Pass::GradInput), [&] {
-    Workspace scratch = find_workspace();
     constexpr int kMax = CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT;
     cudnnConvolutionBwdDataAlgoPerf_t results[kMax];
     int found = 0;
+    if (p.deterministic)
+      return ranked(cudnnGetConvolutionBackwardDataAlgorithm_v7(h, d.w, d.y, d.conv, d.x, kMax, &found, results),
+                    results, found, p);
+    Workspace scratch = find_workspace();
     const cudnnStatus_t status =
         cudnnFindConvolutionBackwardDataAlgorithmEx(h, d.w, weight, d.y, grad_output, d.conv, d.x, grad_input, kMax,
                                                     &found, results, scratch.data(), scratch.size());
@@ -260,10 +273,13 @@ void conv2d_grad_weight(const ConvParams& p, const void* input, const void* grad
   const Descriptors d(p);
   if (grad_weight != nullptr) {
     const Ranking& ranking = ranking_for(key_of(p, Pass::GradWeight), [&] {
-      Workspace scratch = find_workspace();
       constexpr int kMax = CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT;
       cudnnConvolutionBwdFilterAlgoPerf_t results[kMax];
       int found = 0;
+      if (p.deterministic)
+        return ranked(cudnnGetConvolutionBackwardFilterAlgorithm_v7(h, d.x, d.y, d.conv, d.w, kMax, &found, results),
+                      results, found, p);
+      Workspace scratch = find_workspace();
       const cudnnStatus_t status =
           cudnnFindConvolutionBackwardFilterAlgorithmEx(h, d.x, input, d.y, grad_output, d.conv, d.w, grad_weight,
                                                         kMax, &found, results, scratch.data(), scratch.size());
